@@ -1,0 +1,50 @@
+//! Argon2id hashing, run on the blocking pool so it never stalls the async runtime threads.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::platform::AppError;
+
+pub async fn hash(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(AppError::internal)?
+}
+
+fn hash_blocking(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AppError::internal)
+}
+
+/// Verifies `password` against `stored`; with no stored hash (unknown user) it still spends
+/// the same work on a dummy hash, so response time does not reveal which usernames exist.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let (hash, known) = match stored {
+            Some(hash) => (hash, true),
+            None => (dummy_hash()?.to_owned(), false),
+        };
+        let parsed = PasswordHash::new(&hash).map_err(AppError::internal)?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(known && matches)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+fn dummy_hash() -> Result<&'static str, AppError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash);
+    }
+    let hash = hash_blocking("dummy-password-for-timing-0")?;
+    Ok(DUMMY.get_or_init(|| hash))
+}

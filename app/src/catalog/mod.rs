@@ -1,0 +1,13 @@
+//! The product catalogue shown on the storefront.
+
+pub mod model;
+pub mod money;
+pub mod server_fns;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use model::Product;

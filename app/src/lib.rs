@@ -1,0 +1,17 @@
+//! The shared Leptos application: domain types and rules (both targets), views, server
+//! functions, and — behind the `ssr` feature — the storage and HTTP code each feature needs.
+//!
+//! Each feature lives in one folder: `accounts`, `admin`, `catalog`. Inside a feature,
+//! `model`/rule files are plain Rust compiled for server and browser, `server_fns` are the
+//! Leptos server functions its views call, `views` are components, `store` is its SQL
+//! (ssr only) and `api` its stable JSON endpoints (ssr only).
+#![recursion_limit = "256"]
+
+pub mod accounts;
+pub mod admin;
+pub mod catalog;
+#[cfg(feature = "ssr")]
+pub mod platform;
+pub mod ui;
+
+pub use ui::shell::{shell, App};

@@ -1,0 +1,103 @@
+//! One error type for handlers and server functions. Internal causes are logged (with the
+//! request id) and replaced by a generic message; everything else is a message for a person.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::ui::errors::FnError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("too many attempts, try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The message a person sees for an internal error; details stay in the log.
+pub const INTERNAL_MESSAGE: &str = "something went wrong on our side; please try again";
+
+/// Marker put on error responses; the request middleware turns it into the JSON body
+/// `{error, request_id}` because only it knows the request id.
+#[derive(Clone, Debug)]
+pub struct ErrorMessage(pub String);
+
+impl AppError {
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        AppError::Internal(err.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs internal causes and returns the text a person may see.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(cause = %cause, "internal error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::Internal(format!("database: {err}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+            .extensions_mut()
+            .insert(ErrorMessage(self.public_message()));
+        response
+    }
+}
+
+/// Used by server functions: sets the page/response status and gives the view a message.
+impl From<AppError> for FnError {
+    fn from(err: AppError) -> Self {
+        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            options.set_status(err.status());
+            if let Some(secs) = err.retry_after() {
+                options.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+        }
+        FnError::new(err.public_message())
+    }
+}

@@ -1,0 +1,21 @@
+//! Server-only plumbing shared by every feature: database handle, application state,
+//! the error type that becomes an HTTP answer, and per-request facts set by middleware.
+
+pub mod db;
+pub mod error;
+pub mod request;
+pub mod state;
+
+pub use db::{Backend, Db};
+pub use error::AppError;
+pub use request::{ClientIp, RequestId};
+pub use state::AppState;
+
+/// Milliseconds since the Unix epoch, UTC. Domain code takes `now` as a parameter instead.
+pub fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

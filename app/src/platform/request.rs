@@ -1,0 +1,34 @@
+//! Facts about the current request, put into request extensions by the server's middleware.
+
+use std::net::IpAddr;
+
+/// The request id: taken from `X-Request-ID` or generated, echoed in the response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The client's address (the TCP peer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request parts Leptos provides to server functions and server rendering.
+pub fn parts() -> Result<http::request::Parts, super::AppError> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .ok_or_else(|| super::AppError::internal("request parts missing from the reactive context"))
+}
+
+pub fn request_id_of(parts: &http::request::Parts) -> String {
+    parts
+        .extensions
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default()
+}
+
+/// The application state provided by `leptos_routes_with_context`.
+pub fn app_state() -> Result<super::AppState, super::AppError> {
+    leptos::prelude::use_context::<super::AppState>().ok_or_else(|| {
+        super::AppError::internal("application state missing from the reactive context")
+    })
+}

@@ -1,0 +1,6 @@
+//! Layout, shared components and error pages.
+
+pub mod errors;
+pub mod layout;
+pub mod session_info;
+pub mod shell;

@@ -1,0 +1,59 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/** Demo accounts created by DEMO_SEED=1. */
+export const DEMO_ADMIN = { username: 'demo_admin', password: 'admin-demo-2026' } as const;
+export const DEMO_CUSTOMER = { username: 'alice', password: 'alice-demo-2026' } as const;
+
+/** Meets the password policy: at least 10 characters with a letter and a digit. */
+export const NEW_USER_PASSWORD = 'e2e-password-2026';
+
+/** A username nobody has used yet in this database (3-32 of a-z0-9._-). */
+export function uniqueUsername(prefix = 'e2e'): string {
+  const random = Math.random().toString(36).slice(2, 6);
+  return `${prefix}_${Date.now()}_${random}`;
+}
+
+/** Resolves once the WASM bundle has hydrated the server-rendered page. */
+export async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.locator('div.app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+export function navbar(page: Page): Locator {
+  return page.locator('header.navbar');
+}
+
+export function signedInUsername(page: Page): Locator {
+  return navbar(page).getByTestId('username');
+}
+
+/** Registers through the form and checks it lands on the login page with the notice. */
+export async function registerViaForm(page: Page, username: string, password = NEW_USER_PASSWORD): Promise<void> {
+  await page.goto('/register');
+  await waitForHydration(page);
+  const form = page.locator('form').filter({ has: page.locator('input[name="email"]') });
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="email"]').fill(`${username}@example.test`);
+  await form.locator('input[name="password"]').fill(password);
+  await form.getByRole('button', { name: 'Create account', exact: true }).click();
+  await expect(page).toHaveURL(/\/login\?registered=1$/);
+  await expect(page.getByText('Account created')).toBeVisible();
+}
+
+/** Fills and submits the login form on the current page (which must be /login). */
+export async function submitLogin(page: Page, username: string, password: string): Promise<void> {
+  const form = page.locator('main form');
+  await form.locator('input[name="username"]').fill(username);
+  await form.locator('input[name="password"]').fill(password);
+  await form.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+/** Logs in through the form and waits until the navbar shows the user. */
+export async function loginViaForm(page: Page, username: string, password: string): Promise<void> {
+  if (!new URL(page.url(), 'http://x').pathname.startsWith('/login')) {
+    await page.goto('/login');
+  }
+  await waitForHydration(page);
+  await submitLogin(page, username, password);
+  await expect(page).toHaveURL(/\/$/);
+  await expect(signedInUsername(page)).toHaveText(username);
+}

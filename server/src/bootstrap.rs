@@ -1,0 +1,174 @@
+//! First-start data: the super admin, and (with DEMO_SEED=1) demo accounts and a catalogue.
+
+use app::accounts::model::Role;
+use app::accounts::{password, store as accounts};
+use app::catalog::store::{self as catalog, NewProduct};
+use app::platform::{now_ms, AppError, Db};
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::configuration::Settings;
+
+/// Demo accounts created by DEMO_SEED=1; their passwords are published in the README.
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
+    ("demo_admin", "admin-demo-2026", Role::Admin),
+    ("alice", "alice-demo-2026", Role::Customer),
+    ("bob", "bob-demo-2026", Role::Customer),
+];
+
+/// Creates the super admin on first start. With SUPER_ADMIN_PASSWORD set, an existing super
+/// admin whose password differs is reset to it (how an operator recovers the account).
+pub async fn ensure_super_admin(db: &Db, settings: &Settings) -> Result<(), AppError> {
+    let name = &settings.super_admin_username;
+    if let Some(existing) = accounts::credentials_by_username(db, name).await? {
+        if existing.user.role != Role::SuperAdmin {
+            return Err(AppError::internal(format!(
+                "SUPER_ADMIN_USERNAME '{name}' belongs to an existing {} account; choose another name",
+                existing.user.role.as_str()
+            )));
+        }
+        if let Some(wanted) = &settings.super_admin_password {
+            if !password::verify(wanted.clone(), Some(existing.password_hash)).await? {
+                let hash = password::hash(wanted.clone()).await?;
+                accounts::set_password_hash(db, existing.user.id, &hash).await?;
+                tracing::warn!(username = %name, "super admin password reset from SUPER_ADMIN_PASSWORD");
+            }
+        }
+        return Ok(());
+    }
+    let (plain, generated) = match &settings.super_admin_password {
+        Some(p) => (p.clone(), false),
+        None => (
+            Alphanumeric.sample_string(&mut rand::thread_rng(), 20) + "7",
+            true,
+        ),
+    };
+    let hash = password::hash(plain.clone()).await?;
+    accounts::insert_user(
+        db,
+        name,
+        &settings.super_admin_email,
+        &hash,
+        Role::SuperAdmin,
+        now_ms(),
+    )
+    .await?;
+    if generated {
+        // Printed once, on the start that created the account; set SUPER_ADMIN_PASSWORD to choose one.
+        tracing::warn!(username = %name, generated_password = %plain, "super admin created with a generated password; it is shown only this once");
+    } else {
+        tracing::info!(username = %name, "super admin created");
+    }
+    Ok(())
+}
+
+pub async fn seed_demo(db: &Db) -> Result<(), AppError> {
+    for (username, plain, role) in DEMO_ACCOUNTS {
+        if accounts::username_taken(db, username).await? {
+            continue;
+        }
+        let hash = password::hash((*plain).to_owned()).await?;
+        accounts::insert_user(
+            db,
+            username,
+            &format!("{username}@demo.retail.local"),
+            &hash,
+            *role,
+            now_ms(),
+        )
+        .await?;
+    }
+    if catalog::count(db).await? == 0 {
+        for product in demo_catalogue() {
+            catalog::insert(db, &product).await?;
+        }
+    }
+    tracing::info!(accounts = DEMO_ACCOUNTS.len(), "demo data ready");
+    Ok(())
+}
+
+fn demo_catalogue() -> Vec<NewProduct<'static>> {
+    let p = |name, description, price_cents, stock, discount_percent, grams, origin, ships| {
+        NewProduct {
+            name,
+            description,
+            price_cents,
+            stock,
+            discount_percent,
+            shipping_weight_grams: grams,
+            country_of_origin: origin,
+            requires_shipping: ships,
+        }
+    };
+    vec![
+        p(
+            "Laptop",
+            "14-inch workhorse with a bright screen and an all-day battery.",
+            120_000,
+            40,
+            10,
+            2500,
+            "China",
+            true,
+        ),
+        p(
+            "Mouse",
+            "Wireless mouse with a quiet click and a two-year battery.",
+            2_500,
+            200,
+            0,
+            200,
+            "USA",
+            true,
+        ),
+        p(
+            "Keyboard",
+            "Mechanical keyboard with hot-swappable switches.",
+            7_500,
+            150,
+            15,
+            800,
+            "China",
+            true,
+        ),
+        p(
+            "Software License",
+            "One-year licence for the office suite, delivered by email.",
+            30_000,
+            80,
+            0,
+            0,
+            "USA",
+            false,
+        ),
+        p(
+            "USB-C Hub",
+            "Seven ports, 100 W pass-through charging.",
+            4_599,
+            60,
+            5,
+            150,
+            "Taiwan",
+            true,
+        ),
+        p(
+            "27-inch Monitor",
+            "QHD panel, height-adjustable stand.",
+            27_999,
+            25,
+            0,
+            6500,
+            "South Korea",
+            true,
+        ),
+        p(
+            "Headphones",
+            "Over-ear, noise-cancelling, folds flat for travel.",
+            19_900,
+            8,
+            20,
+            350,
+            "Japan",
+            true,
+        ),
+    ]
+}

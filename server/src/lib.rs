@@ -1,0 +1,10 @@
+//! The composition root: configuration, telemetry, migrations, first-start data, middleware
+//! and the router. Features live in the `app` crate.
+
+pub mod bootstrap;
+pub mod configuration;
+pub mod middleware;
+pub mod migrate;
+pub mod observability;
+pub mod startup;
+pub mod telemetry;

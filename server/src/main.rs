@@ -1,0 +1,55 @@
+use server::configuration::Settings;
+use server::startup::Application;
+use server::telemetry;
+
+#[tokio::main]
+async fn main() {
+    // `.env` fills in what the real environment does not set.
+    let _ = dotenvy::dotenv();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("{err}");
+            std::process::exit(2);
+        }
+    };
+    telemetry::init(&settings.log_filter);
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!(error = %err, "start-up failed");
+            eprintln!("start-up failed: {err}");
+            std::process::exit(1);
+        }
+    };
+    match app.local_addr() {
+        Ok(addr) => tracing::info!(url = %format!("http://{addr}"), "listening"),
+        Err(err) => tracing::warn!(error = %err, "listening on an unknown address"),
+    }
+    if let Err(err) = app.run_until_stopped(shutdown_signal()).await {
+        tracing::error!(error = %err, "server stopped with an error");
+        std::process::exit(1);
+    }
+    tracing::info!("server stopped");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

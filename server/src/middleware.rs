@@ -1,0 +1,142 @@
+//! Request pipeline, outermost first: request context (id, span, metrics, error bodies),
+//! cross-site request refusal, session lookup.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Instant;
+
+use app::accounts::{service, session, CurrentUser};
+use app::platform::error::ErrorMessage;
+use app::platform::request::REQUEST_ID_HEADER;
+use app::platform::{AppError, AppState, ClientIp, RequestId};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::field::Empty;
+use tracing::Instrument;
+
+/// Gives every request an id (the caller's `X-Request-ID` if sane), a tracing span, a
+/// "request finished" log line and its metrics; turns `AppError` markers into JSON bodies.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "fallback".to_owned());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    req.extensions_mut().insert(ClientIp(peer));
+
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path, user_id = Empty);
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    if let Some(ErrorMessage(message)) = response.extensions_mut().remove::<ErrorMessage>() {
+        let body = serde_json::json!({ "error": message, "request_id": request_id });
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        *response.body_mut() = Body::from(body.to_string());
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, latency_ms, "request finished");
+        } else {
+            tracing::info!(status, latency_ms, "request finished");
+        }
+    });
+    response
+}
+
+/// Refuses state-changing requests sent by a page of another site. Browsers always send
+/// `Origin` (or `Sec-Fetch-Site`) on such requests; clients like curl send neither and are
+/// not a cross-site forgery vector.
+pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    let safe = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if !safe && is_cross_site(&req) {
+        tracing::warn!("cross-site request refused");
+        return AppError::Forbidden("cross-site request refused".to_owned()).into_response();
+    }
+    next.run(req).await
+}
+
+fn is_cross_site(req: &Request) -> bool {
+    let headers = req.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin.to_str().ok().and_then(|o| {
+            o.strip_prefix("http://")
+                .or_else(|| o.strip_prefix("https://"))
+        });
+        return match (origin_host, host) {
+            (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
+            _ => true, // "null" or malformed origins, or no Host to compare with
+        };
+    }
+    headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site")
+}
+
+/// Attaches the signed-in user (if any) to the request, and gives every `/admin` page a
+/// 401/403 status for anyone who is not an admin (the page itself renders the message).
+pub async fn attach_session(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let user = match session::token_from_headers(req.headers()) {
+        Some(token) => match service::user_for_token(&state, &token).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::error!(error = %err, "session lookup failed; treating the request as anonymous");
+                None
+            }
+        },
+        None => None,
+    };
+    if let Some(user) = &user {
+        tracing::Span::current().record("user_id", user.id);
+        req.extensions_mut().insert::<CurrentUser>(user.clone());
+    }
+    let admin_page = req.uri().path() == "/admin" || req.uri().path().starts_with("/admin/");
+    let mut response = next.run(req).await;
+    if admin_page && response.status().is_success() {
+        match &user {
+            None => *response.status_mut() = StatusCode::UNAUTHORIZED,
+            Some(u) if !u.role.is_admin() => *response.status_mut() = StatusCode::FORBIDDEN,
+            Some(_) => {}
+        }
+    }
+    response
+}

@@ -1,0 +1,163 @@
+//! Builds the application from settings: database, migrations, first-start data, router.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::accounts::rate_limit::LoginLimiter;
+use app::platform::state::SessionSettings;
+use app::platform::{db, AppState, Backend};
+use app::{shell, App};
+use axum::routing::get;
+use axum::{middleware, Extension, Router};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+
+use crate::configuration::Settings;
+use crate::{bootstrap, middleware as mw, migrate, observability};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, BoxError> {
+        let url = prepare_database_url(&settings)?;
+        let pool = db::connect(&url, settings.backend, settings.database_max_connections)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot open the database ({}): {e}",
+                    settings.backend.name()
+                )
+            })?;
+        let applied = migrate::run(&pool, settings.backend)
+            .await
+            .map_err(|e| format!("migration failed: {e}"))?;
+        tracing::info!(backend = settings.backend.name(), applied, "database ready");
+        bootstrap::ensure_super_admin(&pool, &settings)
+            .await
+            .map_err(|e| format!("super admin setup failed: {e}"))?;
+        if settings.demo_seed {
+            bootstrap::seed_demo(&pool)
+                .await
+                .map_err(|e| format!("demo seed failed: {e}"))?;
+        }
+
+        let listener = TcpListener::bind(settings.site_addr).await.map_err(|e| {
+            format!(
+                "cannot listen on {} (LEPTOS_SITE_ADDR): {e}",
+                settings.site_addr
+            )
+        })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name(settings.output_name.clone())
+            .site_root(settings.site_root.clone())
+            .site_pkg_dir(settings.site_pkg_dir.clone())
+            .site_addr(listener.local_addr()?)
+            .build();
+        let login_limiter = Arc::new(LoginLimiter::new(settings.login_rate_limit_per_minute));
+        spawn_housekeeping(login_limiter.clone());
+        let state = AppState {
+            leptos_options,
+            db: pool,
+            backend: settings.backend,
+            sessions: SessionSettings {
+                ttl_seconds: settings.session_ttl_hours * 3600,
+                secure_cookie: settings.secure_cookies,
+            },
+            login_limiter,
+        };
+        let router = router(state.clone())?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+fn router(state: AppState) -> Result<Router, BoxError> {
+    let prometheus = observability::prometheus()?;
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    let router = Router::new()
+        .route("/health", get(observability::health))
+        .route("/ready", get(observability::ready))
+        .route("/metrics", get(observability::metrics))
+        .merge(app::accounts::api::routes())
+        .merge(app::admin::api::routes())
+        .merge(app::catalog::api::routes())
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            mw::attach_session,
+        ))
+        .layer(middleware::from_fn(mw::refuse_cross_site))
+        .layer(middleware::from_fn(mw::request_context))
+        .layer(Extension(prometheus))
+        .with_state(state);
+    Ok(router)
+}
+
+/// SQLite: make sure the file's folder exists and the driver may create the file.
+fn prepare_database_url(settings: &Settings) -> Result<String, BoxError> {
+    if settings.backend != Backend::Sqlite {
+        return Ok(settings.database_url.clone());
+    }
+    let rest = settings
+        .database_url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+        }
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+fn spawn_housekeeping(limiter: Arc<LoginLimiter>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.forget_idle();
+        }
+    });
+}

@@ -1,0 +1,147 @@
+//! Spawns the real application for a test, on port 0 with its own database.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::configuration::Settings;
+use server::startup::Application;
+use sqlx::{AnyPool, Row};
+
+pub const SUPER_ADMIN_PASSWORD: &str = "test-super-admin-1";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: AnyPool,
+    env: HashMap<String, String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the server with test defaults plus `overrides` (environment-variable names).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL".to_owned(), fresh_database_url().await),
+        (
+            "SUPER_ADMIN_PASSWORD".to_owned(),
+            SUPER_ADMIN_PASSWORD.to_owned(),
+        ),
+        ("LOGIN_RATE_LIMIT_PER_MINUTE".to_owned(), "0".to_owned()),
+        ("DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+    ]);
+    for (key, value) in overrides {
+        env.insert((*key).to_owned(), (*value).to_owned());
+    }
+    start(env).await
+}
+
+async fn start(env: HashMap<String, String>) -> TestApp {
+    let settings =
+        Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings are valid");
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let address = format!("http://{}", app.local_addr().expect("bound"));
+    let db = app.state.db.clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        db,
+        env,
+    }
+}
+
+/// A new SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set.
+async fn fresh_database_url() -> String {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(admin_url) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("retail_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = AnyPool::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("TEST_DATABASE_URL has a database name");
+            format!("{base}/{name}")
+        }
+        None => {
+            let dir =
+                std::env::temp_dir().join(format!("retail-test-{}", uuid::Uuid::new_v4().simple()));
+            format!("sqlite://{}/test.db", dir.display())
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn origin(&self) -> String {
+        self.address.clone()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) {
+        let response = self
+            .post_json(
+                "/api/login",
+                &json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {username}");
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("query")
+            .try_get("n")
+            .expect("column n")
+    }
+
+    pub async fn text_of(&self, sql: &str) -> String {
+        sqlx::query(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("query")
+            .try_get(0)
+            .expect("first column")
+    }
+
+    /// A second server on the same database, as after a restart.
+    pub async fn restart(&self) -> TestApp {
+        start(self.env.clone()).await
+    }
+}
