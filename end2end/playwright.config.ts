@@ -68,7 +68,9 @@ export default defineConfig({
     url: `${baseURL}/health`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: 'pipe',
+    // Start-up and configuration errors go to stderr; the per-request log lines on stdout
+    // are only shown when asked for (E2E_SERVER_LOGS=1).
+    stdout: process.env.E2E_SERVER_LOGS ? 'pipe' : 'ignore',
     stderr: 'pipe',
     env: {
       APP_ENV: 'development',
