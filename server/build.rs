@@ -7,11 +7,9 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut entries = Vec::new();
-    for (folder, backend) in [
-        ("", "None"),
-        ("postgres", "Some(Backend::Postgres)"),
-        ("sqlite", "Some(Backend::Sqlite)"),
-    ] {
+    for (folder, backend) in
+        [("", "None"), ("postgres", "Some(Backend::Postgres)"), ("sqlite", "Some(Backend::Sqlite)")]
+    {
         let dir = root.join(folder);
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(read) = fs::read_dir(&dir) else {
@@ -22,38 +20,25 @@ fn main() {
             if path.extension().and_then(|e| e.to_str()) != Some("sql") {
                 continue;
             }
-            let file = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default()
-                .to_owned();
+            let file = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
             let (version, name) = file.split_once('_').unwrap_or((&file, ""));
-            let version: i64 = version
-                .parse()
-                .unwrap_or_else(|_| panic!("migration {file} must start with a number"));
+            let version: i64 = version.parse().unwrap_or_else(|_| panic!("migration {file} must start with a number"));
             let abs = fs::canonicalize(&path).expect("migration path");
-            entries.push((version, format!(
-                "Migration {{ version: {version}, name: {name:?}, backend: {backend}, sql: include_str!({:?}) }},",
-                abs.display().to_string()
-            )));
+            entries.push((
+                version,
+                format!(
+                    "Migration {{ version: {version}, name: {name:?}, backend: {backend}, sql: include_str!({:?}) }},",
+                    abs.display().to_string()
+                ),
+            ));
         }
     }
     entries.sort_by_key(|(v, _)| *v);
     for pair in entries.windows(2) {
-        assert!(
-            pair[0].0 != pair[1].0,
-            "two migrations share version {}",
-            pair[0].0
-        );
+        assert!(pair[0].0 != pair[1].0, "two migrations share version {}", pair[0].0);
     }
     let body: Vec<String> = entries.into_iter().map(|(_, line)| line).collect();
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("migrations.rs");
-    fs::write(
-        out,
-        format!(
-            "pub static MIGRATIONS: &[Migration] = &[\n{}\n];\n",
-            body.join("\n")
-        ),
-    )
-    .expect("write migrations.rs");
+    fs::write(out, format!("pub static MIGRATIONS: &[Migration] = &[\n{}\n];\n", body.join("\n")))
+        .expect("write migrations.rs");
 }

@@ -1,7 +1,8 @@
 //! The shared Leptos application: domain types and rules (both targets), views, server
 //! functions, and — behind the `ssr` feature — the storage and HTTP code each feature needs.
 //!
-//! Each feature lives in one folder: `accounts`, `admin`, `catalog`. Inside a feature,
+//! Each feature lives in one folder: `accounts`, `admin`, `catalog`, `cart`,
+//! `checkout`, `payments`, `orders`, `flash_sales`. Inside a feature,
 //! `model`/rule files are plain Rust compiled for server and browser, `server_fns` are the
 //! Leptos server functions its views call, `views` are components, `store` is its SQL
 //! (ssr only) and `api` its stable JSON endpoints (ssr only).
@@ -9,7 +10,12 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
+pub mod flash_sales;
+pub mod orders;
+pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod platform;
 pub mod ui;

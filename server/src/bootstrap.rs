@@ -2,7 +2,8 @@
 
 use app::accounts::model::Role;
 use app::accounts::{password, store as accounts};
-use app::catalog::store::{self as catalog, NewProduct};
+use app::catalog::model::ProductDraft;
+use app::catalog::store as catalog;
 use app::platform::{now_ms, AppError, Db};
 use rand::distributions::{Alphanumeric, DistString};
 
@@ -37,21 +38,10 @@ pub async fn ensure_super_admin(db: &Db, settings: &Settings) -> Result<(), AppE
     }
     let (plain, generated) = match &settings.super_admin_password {
         Some(p) => (p.clone(), false),
-        None => (
-            Alphanumeric.sample_string(&mut rand::thread_rng(), 20) + "7",
-            true,
-        ),
+        None => (Alphanumeric.sample_string(&mut rand::thread_rng(), 20) + "7", true),
     };
     let hash = password::hash(plain.clone()).await?;
-    accounts::insert_user(
-        db,
-        name,
-        &settings.super_admin_email,
-        &hash,
-        Role::SuperAdmin,
-        now_ms(),
-    )
-    .await?;
+    accounts::insert_user(db, name, &settings.super_admin_email, &hash, Role::SuperAdmin, now_ms()).await?;
     if generated {
         // Printed once, on the start that created the account; set SUPER_ADMIN_PASSWORD to choose one.
         tracing::warn!(username = %name, generated_password = %plain, "super admin created with a generated password; it is shown only this once");
@@ -67,15 +57,7 @@ pub async fn seed_demo(db: &Db) -> Result<(), AppError> {
             continue;
         }
         let hash = password::hash((*plain).to_owned()).await?;
-        accounts::insert_user(
-            db,
-            username,
-            &format!("{username}@demo.retail.local"),
-            &hash,
-            *role,
-            now_ms(),
-        )
-        .await?;
+        accounts::insert_user(db, username, &format!("{username}@demo.retail.local"), &hash, *role, now_ms()).await?;
     }
     if catalog::count(db).await? == 0 {
         for product in demo_catalogue() {
@@ -86,16 +68,16 @@ pub async fn seed_demo(db: &Db) -> Result<(), AppError> {
     Ok(())
 }
 
-fn demo_catalogue() -> Vec<NewProduct<'static>> {
-    let p = |name, description, price_cents, stock, discount_percent, grams, origin, ships| {
-        NewProduct {
-            name,
-            description,
+fn demo_catalogue() -> Vec<ProductDraft> {
+    let p = |name: &str, description: &str, price_cents, stock, discount_percent, grams, origin: &str, ships| {
+        ProductDraft {
+            name: name.to_owned(),
+            description: description.to_owned(),
             price_cents,
             stock,
             discount_percent,
             shipping_weight_grams: grams,
-            country_of_origin: origin,
+            country_of_origin: origin.to_owned(),
             requires_shipping: ships,
         }
     };
@@ -110,26 +92,8 @@ fn demo_catalogue() -> Vec<NewProduct<'static>> {
             "China",
             true,
         ),
-        p(
-            "Mouse",
-            "Wireless mouse with a quiet click and a two-year battery.",
-            2_500,
-            200,
-            0,
-            200,
-            "USA",
-            true,
-        ),
-        p(
-            "Keyboard",
-            "Mechanical keyboard with hot-swappable switches.",
-            7_500,
-            150,
-            15,
-            800,
-            "China",
-            true,
-        ),
+        p("Mouse", "Wireless mouse with a quiet click and a two-year battery.", 2_500, 200, 0, 200, "USA", true),
+        p("Keyboard", "Mechanical keyboard with hot-swappable switches.", 7_500, 150, 15, 800, "China", true),
         p(
             "Software License",
             "One-year licence for the office suite, delivered by email.",
@@ -140,35 +104,8 @@ fn demo_catalogue() -> Vec<NewProduct<'static>> {
             "USA",
             false,
         ),
-        p(
-            "USB-C Hub",
-            "Seven ports, 100 W pass-through charging.",
-            4_599,
-            60,
-            5,
-            150,
-            "Taiwan",
-            true,
-        ),
-        p(
-            "27-inch Monitor",
-            "QHD panel, height-adjustable stand.",
-            27_999,
-            25,
-            0,
-            6500,
-            "South Korea",
-            true,
-        ),
-        p(
-            "Headphones",
-            "Over-ear, noise-cancelling, folds flat for travel.",
-            19_900,
-            8,
-            20,
-            350,
-            "Japan",
-            true,
-        ),
+        p("USB-C Hub", "Seven ports, 100 W pass-through charging.", 4_599, 60, 5, 150, "Taiwan", true),
+        p("27-inch Monitor", "QHD panel, height-adjustable stand.", 27_999, 25, 0, 6500, "South Korea", true),
+        p("Headphones", "Over-ear, noise-cancelling, folds flat for travel.", 19_900, 8, 20, 350, "Japan", true),
     ]
 }

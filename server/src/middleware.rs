@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use app::accounts::{service, session, CurrentUser};
-use app::platform::error::ErrorMessage;
+use app::platform::error::ErrorBody;
 use app::platform::request::REQUEST_ID_HEADER;
 use app::platform::{AppError, AppState, ClientIp, RequestId};
 use axum::body::Body;
@@ -29,28 +29,24 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| "fallback".to_owned());
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let route =
+        req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "fallback".to_owned());
+    let peer =
+        req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(peer));
 
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path, user_id = Empty);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path, user_id = Empty);
     let mut response = next.run(req).instrument(span.clone()).await;
 
-    if let Some(ErrorMessage(message)) = response.extensions_mut().remove::<ErrorMessage>() {
-        let body = serde_json::json!({ "error": message, "request_id": request_id });
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+    if let Some(ErrorBody { message, extra }) = response.extensions_mut().remove::<ErrorBody>() {
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), message.into());
+        body.insert("request_id".into(), request_id.clone().into());
+        body.extend(extra);
+        let body = serde_json::Value::Object(body);
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         *response.body_mut() = Body::from(body.to_string());
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -59,11 +55,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    let labels = [
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
+    let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());
     span.in_scope(|| {
@@ -81,10 +73,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
 /// `Origin` (or `Sec-Fetch-Site`) on such requests; clients like curl send neither and are
 /// not a cross-site forgery vector.
 pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
-    let safe = matches!(
-        *req.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
-    );
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
     if !safe && is_cross_site(&req) {
         tracing::warn!("cross-site request refused");
         return AppError::Forbidden("cross-site request refused".to_owned()).into_response();
@@ -96,10 +85,8 @@ fn is_cross_site(req: &Request) -> bool {
     let headers = req.headers();
     if let Some(origin) = headers.get(header::ORIGIN) {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_host = origin.to_str().ok().and_then(|o| {
-            o.strip_prefix("http://")
-                .or_else(|| o.strip_prefix("https://"))
-        });
+        let origin_host =
+            origin.to_str().ok().and_then(|o| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")));
         return match (origin_host, host) {
             (Some(origin_host), Some(host)) => !origin_host.eq_ignore_ascii_case(host),
             _ => true, // "null" or malformed origins, or no Host to compare with
@@ -110,11 +97,7 @@ fn is_cross_site(req: &Request) -> bool {
 
 /// Attaches the signed-in user (if any) to the request, and gives every `/admin` page a
 /// 401/403 status for anyone who is not an admin (the page itself renders the message).
-pub async fn attach_session(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn attach_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let user = match session::token_from_headers(req.headers()) {
         Some(token) => match service::user_for_token(&state, &token).await {
             Ok(user) => user,

@@ -11,9 +11,7 @@ use axum::Json;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
-const LATENCY_BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -39,13 +37,8 @@ pub fn prometheus() -> Result<PrometheusHandle, BuildError> {
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 
-pub async fn metrics(
-    axum::Extension(handle): axum::Extension<PrometheusHandle>,
-) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle.render(),
-    )
+pub async fn metrics(axum::Extension(handle): axum::Extension<PrometheusHandle>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
 }
 
 pub async fn health() -> Json<serde_json::Value> {
@@ -53,16 +46,9 @@ pub async fn health() -> Json<serde_json::Value> {
 }
 
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let probe = tokio::time::timeout(
-        Duration::from_secs(2),
-        sqlx::query("SELECT 1").execute(&state.db),
-    )
-    .await;
+    let probe = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(state.db.read())).await;
     match probe {
-        Ok(Ok(_)) => (
-            StatusCode::OK,
-            Json(json!({ "status": "ready", "components": { "database": "up" } })),
-        ),
+        Ok(Ok(_)) => (StatusCode::OK, Json(json!({ "status": "ready", "components": { "database": "up" } }))),
         outcome => {
             let detail = match outcome {
                 Ok(Err(e)) => e.to_string(),
@@ -71,9 +57,7 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             tracing::warn!(component = "database", detail = %detail, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(
-                    json!({ "status": "not_ready", "failing": ["database"], "components": { "database": "down" } }),
-                ),
+                Json(json!({ "status": "not_ready", "failing": ["database"], "components": { "database": "down" } })),
             )
         }
     }

@@ -20,10 +20,7 @@ pub fn init(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let layer = JsonLayer::new(Sink::Stdout);
     // A second init (e.g. several servers in one test process) keeps the first logger.
-    let _ = tracing_subscriber::registry()
-        .with(filter)
-        .with(layer)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(filter).with(layer).try_init();
 }
 
 /// Where log lines go: stdout, or a shared buffer in tests.
@@ -79,12 +76,10 @@ impl Visit for JsonVisitor<'_> {
         self.0.insert(field.name().to_owned(), Value::from(value));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0
-            .insert(field.name().to_owned(), Value::from(value.to_string()));
+        self.0.insert(field.name().to_owned(), Value::from(value.to_string()));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().to_owned(), Value::from(format!("{value:?}")));
+        self.0.insert(field.name().to_owned(), Value::from(format!("{value:?}")));
     }
 }
 
@@ -94,12 +89,8 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut fields: Map<String, Value> = attrs
-            .metadata()
-            .fields()
-            .iter()
-            .map(|f| (f.name().to_owned(), Value::Null))
-            .collect();
+        let mut fields: Map<String, Value> =
+            attrs.metadata().fields().iter().map(|f| (f.name().to_owned(), Value::Null)).collect();
         attrs.record(&mut JsonVisitor(&mut fields));
         span.extensions_mut().insert(SpanFields(fields));
     }
@@ -136,9 +127,7 @@ where
 }
 
 fn rfc3339_now() -> String {
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     format_rfc3339_millis(since_epoch.as_millis() as i64)
 }
 
@@ -173,21 +162,14 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(format_rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            format_rfc3339_millis(951_782_400_123),
-            "2000-02-29T00:00:00.123Z"
-        );
-        assert_eq!(
-            format_rfc3339_millis(1_795_305_600_000),
-            "2026-11-22T00:00:00.000Z"
-        );
+        assert_eq!(format_rfc3339_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(format_rfc3339_millis(1_795_305_600_000), "2026-11-22T00:00:00.000Z");
     }
 
     #[test]
     fn a_line_merges_span_and_event_fields_once_each() {
         let buffer = Arc::new(Mutex::new(Vec::new()));
-        let subscriber =
-            tracing_subscriber::registry().with(JsonLayer::new(Sink::Buffer(buffer.clone())));
+        let subscriber = tracing_subscriber::registry().with(JsonLayer::new(Sink::Buffer(buffer.clone())));
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 "request",
@@ -198,12 +180,7 @@ mod tests {
             );
             let _entered = span.enter();
             span.record("user_id", 7);
-            tracing::info!(
-                status = 200u64,
-                latency_ms = 1.5,
-                path = "/event-wins",
-                "request finished"
-            );
+            tracing::info!(status = 200u64, latency_ms = 1.5, path = "/event-wins", "request finished");
         });
         let text = String::from_utf8(buffer.lock().expect("buffer").clone()).expect("utf8");
         let lines: Vec<&str> = text.lines().collect();
@@ -219,8 +196,6 @@ mod tests {
         assert_eq!(line["path"], "/event-wins");
         assert_eq!(lines[0].matches("\"path\"").count(), 1);
         assert!(line["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
-        assert!(line["target"]
-            .as_str()
-            .is_some_and(|t| t.contains("telemetry")));
+        assert!(line["target"].as_str().is_some_and(|t| t.contains("telemetry")));
     }
 }

@@ -12,8 +12,11 @@ use support::{spawn_app, spawn_app_with, TestApp};
 const PASSWORD: &str = "correct-horse-42";
 
 async fn register(app: &TestApp, username: &str) -> reqwest::Response {
-    app.post_json("/api/register", &json!({ "username": username, "email": format!("{username}@example.com"), "password": PASSWORD }))
-        .await
+    app.post_json(
+        "/api/register",
+        &json!({ "username": username, "email": format!("{username}@example.com"), "password": PASSWORD }),
+    )
+    .await
 }
 
 async fn user_count(app: &TestApp) -> i64 {
@@ -28,10 +31,7 @@ async fn health_and_ready_report_up() {
     assert_eq!(health.json::<Value>().await.expect("json")["status"], "up");
     let ready = app.get("/ready").await;
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(
-        ready.json::<Value>().await.expect("json")["components"]["database"],
-        "up"
-    );
+    assert_eq!(ready.json::<Value>().await.expect("json")["components"]["database"], "up");
 }
 
 #[tokio::test]
@@ -64,10 +64,7 @@ async fn taken_username_or_email_is_a_conflict_and_changes_nothing() {
     let count = user_count(&app).await;
 
     let same_name = app
-        .post_json(
-            "/api/register",
-            &json!({ "username": "DAVE", "email": "other@example.com", "password": PASSWORD }),
-        )
+        .post_json("/api/register", &json!({ "username": "DAVE", "email": "other@example.com", "password": PASSWORD }))
         .await;
     assert_eq!(same_name.status(), StatusCode::CONFLICT);
     let body: Value = same_name.json().await.expect("json");
@@ -75,16 +72,10 @@ async fn taken_username_or_email_is_a_conflict_and_changes_nothing() {
     assert!(body["request_id"].as_str().is_some_and(|id| !id.is_empty()));
 
     let same_email = app
-        .post_json(
-            "/api/register",
-            &json!({ "username": "dave2", "email": "Dave@Example.com", "password": PASSWORD }),
-        )
+        .post_json("/api/register", &json!({ "username": "dave2", "email": "Dave@Example.com", "password": PASSWORD }))
         .await;
     assert_eq!(same_email.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        same_email.json::<Value>().await.expect("json")["error"],
-        "an account with that email already exists"
-    );
+    assert_eq!(same_email.json::<Value>().await.expect("json")["error"], "an account with that email already exists");
     assert_eq!(user_count(&app).await, count);
 }
 
@@ -97,10 +88,7 @@ async fn invalid_registration_is_422_with_a_specific_message() {
             json!({ "username": "x", "email": "x@example.com", "password": PASSWORD }),
             "username must be 3 to 32 characters long",
         ),
-        (
-            json!({ "username": "erin", "email": "not-an-email", "password": PASSWORD }),
-            "email address is not valid",
-        ),
+        (json!({ "username": "erin", "email": "not-an-email", "password": PASSWORD }), "email address is not valid"),
         (
             json!({ "username": "erin", "email": "erin@example.com", "password": "short1" }),
             "password must be at least 10 characters long",
@@ -112,24 +100,12 @@ async fn invalid_registration_is_422_with_a_specific_message() {
     ];
     for (body, message) in cases {
         let response = app.post_json("/api/register", &body).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}"
-        );
-        assert_eq!(
-            response.json::<Value>().await.expect("json")["error"],
-            message
-        );
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(response.json::<Value>().await.expect("json")["error"], message);
     }
-    let missing_field = app
-        .post_json("/api/register", &json!({ "username": "erin" }))
-        .await;
+    let missing_field = app.post_json("/api/register", &json!({ "username": "erin" })).await;
     assert_eq!(missing_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let error = missing_field.json::<Value>().await.expect("json")["error"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let error = missing_field.json::<Value>().await.expect("json")["error"].as_str().unwrap_or_default().to_owned();
     assert!(error.starts_with("invalid request body"), "{error}");
     assert_eq!(user_count(&app).await, count);
 }
@@ -138,30 +114,12 @@ async fn invalid_registration_is_422_with_a_specific_message() {
 async fn login_sets_an_http_only_session_cookie_and_logout_ends_it() {
     let app = spawn_app().await;
     register(&app, "frank").await;
-    let login = app
-        .post_json(
-            "/api/login",
-            &json!({ "username": "frank", "password": PASSWORD }),
-        )
-        .await;
+    let login = app.post_json("/api/login", &json!({ "username": "frank", "password": PASSWORD })).await;
     assert_eq!(login.status(), StatusCode::OK);
-    let cookie = login
-        .headers()
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let cookie = login.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(cookie.starts_with("retail_session="), "{cookie}");
-    assert!(
-        cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax")
-            && cookie.contains("Max-Age="),
-        "{cookie}"
-    );
-    assert_eq!(
-        login.json::<Value>().await.expect("json")["username"],
-        "frank"
-    );
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Max-Age="), "{cookie}");
+    assert_eq!(login.json::<Value>().await.expect("json")["username"], "frank");
 
     let me = app.get("/api/me").await;
     assert_eq!(me.status(), StatusCode::OK);
@@ -200,10 +158,7 @@ async fn wrong_password_or_unknown_user_is_401() {
         let response = app.post_json("/api/login", &body).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(response.headers().get(SET_COOKIE), None);
-        assert_eq!(
-            response.json::<Value>().await.expect("json")["error"],
-            "wrong username or password"
-        );
+        assert_eq!(response.json::<Value>().await.expect("json")["error"], "wrong username or password");
     }
 }
 
@@ -213,17 +168,9 @@ async fn login_attempts_are_rate_limited_per_account() {
     register(&app, "ivan").await;
     let wrong = json!({ "username": "ivan", "password": "wrong-password-1" });
     for _ in 0..3 {
-        assert_eq!(
-            app.post_json("/api/login", &wrong).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.post_json("/api/login", &wrong).await.status(), StatusCode::UNAUTHORIZED);
     }
-    let limited = app
-        .post_json(
-            "/api/login",
-            &json!({ "username": "ivan", "password": PASSWORD }),
-        )
-        .await;
+    let limited = app.post_json("/api/login", &json!({ "username": "ivan", "password": PASSWORD })).await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = limited
         .headers()
@@ -248,10 +195,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        response.json::<Value>().await.expect("json")["error"],
-        "cross-site request refused"
-    );
+    assert_eq!(response.json::<Value>().await.expect("json")["error"], "cross-site request refused");
     assert_eq!(user_count(&app).await, count);
 
     let same_origin = app
@@ -269,27 +213,16 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
 async fn customers_get_403_on_admin_pages_and_api() {
     let app = spawn_app().await;
     register(&app, "kim").await;
-    assert_eq!(
-        app.get("/api/admin/users").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get("/admin/users").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/admin/users").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/admin/users").await.status(), StatusCode::UNAUTHORIZED);
     app.login("kim", PASSWORD).await;
     let api = app.get("/api/admin/users").await;
     assert_eq!(api.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        api.json::<Value>().await.expect("json")["error"],
-        "this page is for shop administrators only"
-    );
+    assert_eq!(api.json::<Value>().await.expect("json")["error"], "this page is for shop administrators only");
     let page = app.get("/admin/users").await;
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     assert!(page.text().await.expect("html").contains("Access denied"));
-    let promote = app
-        .post_json("/api/admin/users/1/role", &json!({ "role": "admin" }))
-        .await;
+    let promote = app.post_json("/api/admin/users/1/role", &json!({ "role": "admin" })).await;
     assert_eq!(promote.status(), StatusCode::FORBIDDEN);
 }
 
@@ -297,92 +230,34 @@ async fn customers_get_403_on_admin_pages_and_api() {
 async fn admins_promote_and_demote_but_never_touch_the_super_admin() {
     let app = spawn_app().await;
     register(&app, "leo").await;
-    app.login("super_admin", support::SUPER_ADMIN_PASSWORD)
-        .await;
+    app.login("super_admin", support::SUPER_ADMIN_PASSWORD).await;
 
-    let users: Vec<Value> = app
-        .get("/api/admin/users")
-        .await
-        .json()
-        .await
-        .expect("json");
-    let id_of = |name: &str| {
-        users
-            .iter()
-            .find(|u| u["username"] == name)
-            .and_then(|u| u["id"].as_i64())
-            .expect("user listed")
-    };
+    let users: Vec<Value> = app.get("/api/admin/users").await.json().await.expect("json");
+    let id_of =
+        |name: &str| users.iter().find(|u| u["username"] == name).and_then(|u| u["id"].as_i64()).expect("user listed");
     let (leo, super_admin) = (id_of("leo"), id_of("super_admin"));
-    assert_eq!(
-        users
-            .iter()
-            .find(|u| u["username"] == "super_admin")
-            .expect("listed")["role"],
-        "super_admin"
-    );
+    assert_eq!(users.iter().find(|u| u["username"] == "super_admin").expect("listed")["role"], "super_admin");
 
-    let promote = app
-        .post_json(
-            &format!("/api/admin/users/{leo}/role"),
-            &json!({ "role": "admin" }),
-        )
-        .await;
+    let promote = app.post_json(&format!("/api/admin/users/{leo}/role"), &json!({ "role": "admin" })).await;
     assert_eq!(promote.status(), StatusCode::OK);
-    assert_eq!(
-        app.text_of(&format!("SELECT role FROM users WHERE id = {leo}"))
-            .await,
-        "admin"
-    );
+    assert_eq!(app.text_of(&format!("SELECT role FROM users WHERE id = {leo}")).await, "admin");
 
-    let demote_super = app
-        .post_json(
-            &format!("/api/admin/users/{super_admin}/role"),
-            &json!({ "role": "customer" }),
-        )
-        .await;
+    let demote_super =
+        app.post_json(&format!("/api/admin/users/{super_admin}/role"), &json!({ "role": "customer" })).await;
     assert_eq!(demote_super.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        demote_super.json::<Value>().await.expect("json")["error"],
-        "the super admin's role cannot be changed"
-    );
-    assert_eq!(
-        app.text_of(&format!("SELECT role FROM users WHERE id = {super_admin}"))
-            .await,
-        "super_admin"
-    );
+    assert_eq!(demote_super.json::<Value>().await.expect("json")["error"], "the super admin's role cannot be changed");
+    assert_eq!(app.text_of(&format!("SELECT role FROM users WHERE id = {super_admin}")).await, "super_admin");
 
-    let grant_super = app
-        .post_json(
-            &format!("/api/admin/users/{leo}/role"),
-            &json!({ "role": "super_admin" }),
-        )
-        .await;
+    let grant_super = app.post_json(&format!("/api/admin/users/{leo}/role"), &json!({ "role": "super_admin" })).await;
     assert_eq!(grant_super.status(), StatusCode::FORBIDDEN);
-    let nonsense = app
-        .post_json(
-            &format!("/api/admin/users/{leo}/role"),
-            &json!({ "role": "owner" }),
-        )
-        .await;
+    let nonsense = app.post_json(&format!("/api/admin/users/{leo}/role"), &json!({ "role": "owner" })).await;
     assert_eq!(nonsense.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let missing = app
-        .post_json("/api/admin/users/999999/role", &json!({ "role": "admin" }))
-        .await;
+    let missing = app.post_json("/api/admin/users/999999/role", &json!({ "role": "admin" })).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 
-    let demote = app
-        .post_json(
-            &format!("/api/admin/users/{leo}/role"),
-            &json!({ "role": "customer" }),
-        )
-        .await;
+    let demote = app.post_json(&format!("/api/admin/users/{leo}/role"), &json!({ "role": "customer" })).await;
     assert_eq!(demote.status(), StatusCode::OK);
-    assert_eq!(
-        app.text_of(&format!("SELECT role FROM users WHERE id = {leo}"))
-            .await,
-        "customer"
-    );
+    assert_eq!(app.text_of(&format!("SELECT role FROM users WHERE id = {leo}")).await, "customer");
 
     let page = app.get("/admin/users").await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -392,27 +267,11 @@ async fn admins_promote_and_demote_but_never_touch_the_super_admin() {
 #[tokio::test]
 async fn request_ids_are_echoed_or_generated() {
     let app = spawn_app().await;
-    let echoed = app
-        .client
-        .get(app.url("/health"))
-        .header("x-request-id", "trace-me-42")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(
-        echoed
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok()),
-        Some("trace-me-42")
-    );
+    let echoed =
+        app.client.get(app.url("/health")).header("x-request-id", "trace-me-42").send().await.expect("request");
+    assert_eq!(echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-me-42"));
     let generated = app.get("/health").await;
-    let id = generated
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let id = generated.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(id.len(), 36, "uuid expected, got {id}");
 
     let error = app
@@ -424,18 +283,10 @@ async fn request_ids_are_echoed_or_generated() {
         .await
         .expect("request");
     assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        error.json::<Value>().await.expect("json")["request_id"],
-        "err-7"
-    );
+    assert_eq!(error.json::<Value>().await.expect("json")["request_id"], "err-7");
 
-    let not_found = app
-        .client
-        .get(app.url("/no-such-page"))
-        .header("x-request-id", "lost-1")
-        .send()
-        .await
-        .expect("request");
+    let not_found =
+        app.client.get(app.url("/no-such-page")).header("x-request-id", "lost-1").send().await.expect("request");
     assert_eq!(not_found.status(), StatusCode::NOT_FOUND);
     assert!(not_found.text().await.expect("html").contains("lost-1"));
 }
@@ -444,8 +295,7 @@ async fn request_ids_are_echoed_or_generated() {
 async fn metrics_count_requests_by_route_template() {
     let app = spawn_app().await;
     for _ in 0..3 {
-        app.post_json("/api/admin/users/42/role", &json!({ "role": "admin" }))
-            .await;
+        app.post_json("/api/admin/users/42/role", &json!({ "role": "admin" })).await;
     }
     let text = app.get("/metrics").await.text().await.expect("metrics");
     let counter = text
@@ -456,20 +306,10 @@ async fn metrics_count_requests_by_route_template() {
                 && l.contains("status=\"401\"")
         })
         .unwrap_or_else(|| panic!("no counter line for the route template in:\n{text}"));
-    let value: f64 = counter
-        .rsplit(' ')
-        .next()
-        .and_then(|v| v.parse().ok())
-        .expect("value");
+    let value: f64 = counter.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("value");
     assert!(value >= 3.0, "{counter}");
-    assert!(
-        !text.contains("/api/admin/users/42/role"),
-        "raw paths must not become labels"
-    );
-    assert!(
-        text.contains("http_request_duration_seconds_bucket{"),
-        "histogram expected"
-    );
+    assert!(!text.contains("/api/admin/users/42/role"), "raw paths must not become labels");
+    assert!(text.contains("http_request_duration_seconds_bucket{"), "histogram expected");
 }
 
 #[tokio::test]
@@ -487,14 +327,7 @@ async fn storefront_is_server_rendered_with_the_demo_catalogue() {
     assert_eq!(products[0]["price_cents"], 120_000);
 
     app.login("alice", "alice-demo-2026").await;
-    assert_eq!(
-        app.get("/api/me")
-            .await
-            .json::<Value>()
-            .await
-            .expect("json")["role"],
-        "customer"
-    );
+    assert_eq!(app.get("/api/me").await.json::<Value>().await.expect("json")["role"], "customer");
 }
 
 #[tokio::test]
@@ -503,10 +336,7 @@ async fn a_restart_keeps_data_and_reapplies_no_migrations() {
     register(&app, "mia").await;
     let migrations = app.scalar("SELECT COUNT(*) AS n FROM _migrations").await;
     let again = app.restart().await;
-    assert_eq!(
-        again.scalar("SELECT COUNT(*) AS n FROM _migrations").await,
-        migrations
-    );
+    assert_eq!(again.scalar("SELECT COUNT(*) AS n FROM _migrations").await, migrations);
     again.login("mia", PASSWORD).await;
     assert_eq!(again.get("/api/me").await.status(), StatusCode::OK);
 }

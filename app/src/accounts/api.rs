@@ -23,9 +23,8 @@ pub fn routes() -> Router<AppState> {
 
 /// A JSON body, or a 422 that says what is wrong with it.
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    body.map(|Json(v)| v).map_err(|rejection| {
-        AppError::Invalid(format!("invalid request body: {}", rejection.body_text()))
-    })
+    body.map(|Json(v)| v)
+        .map_err(|rejection| AppError::Invalid(format!("invalid request body: {}", rejection.body_text())))
 }
 
 #[derive(Deserialize)]
@@ -40,19 +39,10 @@ async fn register(
     body: Result<Json<RegisterBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let body = json_body(body)?;
-    let user = service::register(
-        &state,
-        Registration {
-            username: body.username,
-            email: body.email,
-            password: body.password,
-        },
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": user.id, "username": user.username, "role": user.role })),
-    )
+    let user =
+        service::register(&state, Registration { username: body.username, email: body.email, password: body.password })
+            .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": user.id, "username": user.username, "role": user.role })))
         .into_response())
 }
 
@@ -70,30 +60,17 @@ async fn login(
 ) -> Result<Response, AppError> {
     let body = json_body(body)?;
     let previous = session::token_from_headers(&headers);
-    let logged_in = service::login(
-        &state,
-        &body.username,
-        &body.password,
-        ip,
-        previous.as_deref(),
-    )
-    .await?;
+    let logged_in = service::login(&state, &body.username, &body.password, ip, previous.as_deref()).await?;
     let cookie = session::set_cookie(&logged_in.token, &state.sessions);
     let user = logged_in.user;
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Json(json!({ "id": user.id, "username": user.username, "role": user.role })),
-    )
+    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "id": user.id, "username": user.username, "role": user.role })))
         .into_response())
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let token = session::token_from_headers(&headers);
     service::logout(&state, token.as_deref()).await?;
-    Ok((
-        [(header::SET_COOKIE, session::clear_cookie(&state.sessions))],
-        Json(json!({ "logged_out": true })),
-    )
+    Ok(([(header::SET_COOKIE, session::clear_cookie(&state.sessions))], Json(json!({ "logged_out": true })))
         .into_response())
 }
 

@@ -113,71 +113,32 @@ mod tests {
 
     #[test]
     fn usernames_are_trimmed_and_lower_cased() {
-        assert_eq!(
-            Username::parse("  Alice_01 ").map(|u| u.0),
-            Ok("alice_01".to_owned())
-        );
+        assert_eq!(Username::parse("  Alice_01 ").map(|u| u.0), Ok("alice_01".to_owned()));
     }
 
     #[test]
     fn usernames_outside_the_policy_are_refused() {
         assert_eq!(Username::parse("ab"), Err(CredentialError::UsernameLength));
-        assert_eq!(
-            Username::parse(&"a".repeat(33)),
-            Err(CredentialError::UsernameLength)
-        );
-        assert_eq!(
-            Username::parse("bob smith"),
-            Err(CredentialError::UsernameCharacters)
-        );
-        assert_eq!(
-            Username::parse("<script>"),
-            Err(CredentialError::UsernameCharacters)
-        );
+        assert_eq!(Username::parse(&"a".repeat(33)), Err(CredentialError::UsernameLength));
+        assert_eq!(Username::parse("bob smith"), Err(CredentialError::UsernameCharacters));
+        assert_eq!(Username::parse("<script>"), Err(CredentialError::UsernameCharacters));
     }
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        assert_eq!(
-            Email::parse("Bob@Example.COM").map(|e| e.0),
-            Ok("bob@example.com".to_owned())
-        );
-        for bad in [
-            "bob",
-            "@example.com",
-            "bob@example",
-            "bob@@example.com",
-            "bob@.com",
-            "b ob@x.io",
-            "bob@x..io",
-        ] {
-            assert_eq!(
-                Email::parse(bad),
-                Err(CredentialError::EmailInvalid),
-                "{bad}"
-            );
+        assert_eq!(Email::parse("Bob@Example.COM").map(|e| e.0), Ok("bob@example.com".to_owned()));
+        for bad in ["bob", "@example.com", "bob@example", "bob@@example.com", "bob@.com", "b ob@x.io", "bob@x..io"] {
+            assert_eq!(Email::parse(bad), Err(CredentialError::EmailInvalid), "{bad}");
         }
     }
 
     #[test]
     fn passwords_need_length_a_letter_and_a_digit() {
         assert!(Password::parse("correct-horse-7").is_ok());
-        assert_eq!(
-            Password::parse("short1"),
-            Err(CredentialError::PasswordTooShort)
-        );
-        assert_eq!(
-            Password::parse("onlyletterspassword"),
-            Err(CredentialError::PasswordTooSimple)
-        );
-        assert_eq!(
-            Password::parse("1234567890123"),
-            Err(CredentialError::PasswordTooSimple)
-        );
-        assert_eq!(
-            Password::parse(&"a1".repeat(65)),
-            Err(CredentialError::PasswordTooLong)
-        );
+        assert_eq!(Password::parse("short1"), Err(CredentialError::PasswordTooShort));
+        assert_eq!(Password::parse("onlyletterspassword"), Err(CredentialError::PasswordTooSimple));
+        assert_eq!(Password::parse("1234567890123"), Err(CredentialError::PasswordTooSimple));
+        assert_eq!(Password::parse(&"a1".repeat(65)), Err(CredentialError::PasswordTooLong));
     }
 
     #[test]

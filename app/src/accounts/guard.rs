@@ -15,9 +15,7 @@ pub fn require_admin(user: Option<&CurrentUser>) -> Result<&CurrentUser, AppErro
     if user.role.is_admin() {
         Ok(user)
     } else {
-        Err(AppError::Forbidden(
-            "this page is for shop administrators only".to_owned(),
-        ))
+        Err(AppError::Forbidden("this page is for shop administrators only".to_owned()))
     }
 }
 
@@ -28,9 +26,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        require_user(parts.extensions.get::<CurrentUser>())
-            .cloned()
-            .map(SignedIn)
+        require_user(parts.extensions.get::<CurrentUser>()).cloned().map(SignedIn)
     }
 }
 
@@ -41,16 +37,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        require_admin(parts.extensions.get::<CurrentUser>())
-            .cloned()
-            .map(Admin)
+        require_admin(parts.extensions.get::<CurrentUser>()).cloned().map(Admin)
     }
 }
 
 /// In server functions: the user attached to the current request.
 pub fn current_user() -> Result<Option<CurrentUser>, AppError> {
-    Ok(crate::platform::request::parts()?
-        .extensions
-        .get::<CurrentUser>()
-        .cloned())
+    Ok(crate::platform::request::parts()?.extensions.get::<CurrentUser>().cloned())
 }

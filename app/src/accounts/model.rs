@@ -71,11 +71,7 @@ pub enum RoleChangeError {
 }
 
 /// Decides whether `actor` may set a user whose role is `current` to `requested`.
-pub fn check_role_change(
-    actor: Role,
-    current: Role,
-    requested: Role,
-) -> Result<(), RoleChangeError> {
+pub fn check_role_change(actor: Role, current: Role, requested: Role) -> Result<(), RoleChangeError> {
     if !actor.is_admin() {
         return Err(RoleChangeError::NotAnAdmin);
     }
@@ -102,22 +98,13 @@ mod tests {
 
     #[test]
     fn admins_promote_and_demote_customers() {
-        assert_eq!(
-            check_role_change(Role::Admin, Role::Customer, Role::Admin),
-            Ok(())
-        );
-        assert_eq!(
-            check_role_change(Role::SuperAdmin, Role::Admin, Role::Customer),
-            Ok(())
-        );
+        assert_eq!(check_role_change(Role::Admin, Role::Customer, Role::Admin), Ok(()));
+        assert_eq!(check_role_change(Role::SuperAdmin, Role::Admin, Role::Customer), Ok(()));
     }
 
     #[test]
     fn customers_cannot_change_roles() {
-        assert_eq!(
-            check_role_change(Role::Customer, Role::Customer, Role::Admin),
-            Err(RoleChangeError::NotAnAdmin)
-        );
+        assert_eq!(check_role_change(Role::Customer, Role::Customer, Role::Admin), Err(RoleChangeError::NotAnAdmin));
     }
 
     #[test]

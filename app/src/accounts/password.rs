@@ -9,17 +9,12 @@ use argon2::Argon2;
 use crate::platform::AppError;
 
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(AppError::internal)?
+    tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(AppError::internal)?
 }
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(AppError::internal)
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AppError::internal)
 }
 
 /// Verifies `password` against `stored`; with no stored hash (unknown user) it still spends
@@ -31,9 +26,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
             None => (dummy_hash()?.to_owned(), false),
         };
         let parsed = PasswordHash::new(&hash).map_err(AppError::internal)?;
-        let matches = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(known && matches)
     })
     .await

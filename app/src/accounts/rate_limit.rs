@@ -7,10 +7,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 pub struct LoginLimiter {
-    limiters: Option<(
-        DefaultKeyedRateLimiter<String>,
-        DefaultKeyedRateLimiter<IpAddr>,
-    )>,
+    limiters: Option<(DefaultKeyedRateLimiter<String>, DefaultKeyedRateLimiter<IpAddr>)>,
     clock: DefaultClock,
 }
 
@@ -21,10 +18,7 @@ impl LoginLimiter {
             let quota = Quota::per_minute(n);
             (RateLimiter::keyed(quota), RateLimiter::keyed(quota))
         });
-        Self {
-            limiters,
-            clock: DefaultClock::default(),
-        }
+        Self { limiters, clock: DefaultClock::default() }
     }
 
     /// Records one attempt; `Err(seconds)` when either key is over its limit.
@@ -35,9 +29,7 @@ impl LoginLimiter {
         let now = self.clock.now();
         let wait = |denied: governor::NotUntil<_>| denied.wait_time_from(now).as_secs().max(1);
         by_ip.check_key(&ip).map_err(wait)?;
-        by_account
-            .check_key(&account.to_ascii_lowercase())
-            .map_err(wait)?;
+        by_account.check_key(&account.to_ascii_lowercase()).map_err(wait)?;
         Ok(())
     }
 

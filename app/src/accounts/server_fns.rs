@@ -8,15 +8,7 @@ use crate::ui::errors::FnError;
 pub async fn register(username: String, email: String, password: String) -> Result<(), FnError> {
     use super::service::{self, Registration};
     let state = crate::platform::request::app_state()?;
-    service::register(
-        &state,
-        Registration {
-            username,
-            email,
-            password,
-        },
-    )
-    .await?;
+    service::register(&state, Registration { username, email, password }).await?;
     leptos_axum::redirect("/login?registered=1");
     Ok(())
 }
@@ -27,18 +19,13 @@ pub async fn login(username: String, password: String) -> Result<(), FnError> {
     use crate::platform::{request, AppError, ClientIp};
     let state = request::app_state()?;
     let parts = request::parts()?;
-    let ClientIp(ip) = *parts
-        .extensions
-        .get::<ClientIp>()
-        .ok_or_else(|| AppError::internal("client address missing"))?;
+    let ClientIp(ip) =
+        *parts.extensions.get::<ClientIp>().ok_or_else(|| AppError::internal("client address missing"))?;
     let previous = session::token_from_headers(&parts.headers);
     let logged_in = service::login(&state, &username, &password, ip, previous.as_deref()).await?;
-    let response = use_context::<leptos_axum::ResponseOptions>()
-        .ok_or_else(|| AppError::internal("response options missing"))?;
-    response.append_header(
-        http::header::SET_COOKIE,
-        session::set_cookie(&logged_in.token, &state.sessions),
-    );
+    let response =
+        use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| AppError::internal("response options missing"))?;
+    response.append_header(http::header::SET_COOKIE, session::set_cookie(&logged_in.token, &state.sessions));
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -49,17 +36,10 @@ pub async fn logout() -> Result<(), FnError> {
     use crate::platform::{request, AppError};
     let state = request::app_state()?;
     let parts = request::parts()?;
-    service::logout(
-        &state,
-        session::token_from_headers(&parts.headers).as_deref(),
-    )
-    .await?;
-    let response = use_context::<leptos_axum::ResponseOptions>()
-        .ok_or_else(|| AppError::internal("response options missing"))?;
-    response.append_header(
-        http::header::SET_COOKIE,
-        session::clear_cookie(&state.sessions),
-    );
+    service::logout(&state, session::token_from_headers(&parts.headers).as_deref()).await?;
+    let response =
+        use_context::<leptos_axum::ResponseOptions>().ok_or_else(|| AppError::internal("response options missing"))?;
+    response.append_header(http::header::SET_COOKIE, session::clear_cookie(&state.sessions));
     leptos_axum::redirect("/");
     Ok(())
 }

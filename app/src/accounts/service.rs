@@ -20,39 +20,17 @@ pub async fn register(state: &AppState, input: Registration) -> Result<CurrentUs
     let password = Password::parse(&input.password).map_err(invalid)?;
 
     if store::username_taken(&state.db, username.as_str()).await? {
-        return Err(AppError::Conflict(format!(
-            "the username '{}' is already taken",
-            username.as_str()
-        )));
+        return Err(AppError::Conflict(format!("the username '{}' is already taken", username.as_str())));
     }
     if store::email_taken(&state.db, email.as_str()).await? {
-        return Err(AppError::Conflict(
-            "an account with that email already exists".to_owned(),
-        ));
+        return Err(AppError::Conflict("an account with that email already exists".to_owned()));
     }
     let hash = password::hash(password.expose().to_owned()).await?;
-    let id = store::insert_user(
-        &state.db,
-        username.as_str(),
-        email.as_str(),
-        &hash,
-        Role::Customer,
-        now_ms(),
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::Conflict("that username or email was just taken; choose another".to_owned())
-    })?;
-    tracing::info!(
-        new_user_id = id,
-        username = username.as_str(),
-        "user registered"
-    );
-    Ok(CurrentUser {
-        id,
-        username: username.as_str().to_owned(),
-        role: Role::Customer,
-    })
+    let id = store::insert_user(&state.db, username.as_str(), email.as_str(), &hash, Role::Customer, now_ms())
+        .await?
+        .ok_or_else(|| AppError::Conflict("that username or email was just taken; choose another".to_owned()))?;
+    tracing::info!(new_user_id = id, username = username.as_str(), "user registered");
+    Ok(CurrentUser { id, username: username.as_str().to_owned(), role: Role::Customer })
 }
 
 /// A fresh session: the caller sends `token` as the cookie.
@@ -71,13 +49,10 @@ pub async fn login(
     previous_token: Option<&str>,
 ) -> Result<LoggedIn, AppError> {
     let account = username.trim().to_ascii_lowercase();
-    state
-        .login_limiter
-        .check(&account, client_ip)
-        .map_err(|retry_after_secs| {
-            tracing::warn!(account = %account, client_ip = %client_ip, "login rate limit hit");
-            AppError::RateLimited { retry_after_secs }
-        })?;
+    state.login_limiter.check(&account, client_ip).map_err(|retry_after_secs| {
+        tracing::warn!(account = %account, client_ip = %client_ip, "login rate limit hit");
+        AppError::RateLimited { retry_after_secs }
+    })?;
 
     let stored = store::credentials_by_username(&state.db, &account).await?;
     let (user, hash) = match stored {
@@ -89,9 +64,7 @@ pub async fn login(
         Some(user) if verified => user,
         _ => {
             tracing::info!(account = %account, "login failed");
-            return Err(AppError::Unauthorized(
-                "wrong username or password".to_owned(),
-            ));
+            return Err(AppError::Unauthorized("wrong username or password".to_owned()));
         }
     };
 
@@ -102,14 +75,7 @@ pub async fn login(
     store::delete_expired_sessions(&state.db, now).await?;
     let token = session::new_token();
     let expires = now + state.sessions.ttl_seconds * 1000;
-    store::insert_session(
-        &state.db,
-        &session::token_hash(&token),
-        user.id,
-        now,
-        expires,
-    )
-    .await?;
+    store::insert_session(&state.db, &session::token_hash(&token), user.id, now, expires).await?;
     tracing::info!(logged_in_user_id = user.id, "login succeeded");
     Ok(LoggedIn { user, token })
 }
@@ -122,9 +88,6 @@ pub async fn logout(state: &AppState, token: Option<&str>) -> Result<(), AppErro
 }
 
 /// The user behind a session cookie, if the session exists and has not expired.
-pub async fn user_for_token(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<CurrentUser>, AppError> {
+pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<CurrentUser>, AppError> {
     store::session_user(&state.db, &session::token_hash(token), now_ms()).await
 }

@@ -42,9 +42,7 @@ pub fn clear_cookie(settings: &SessionSettings) -> HeaderValue {
 
 fn cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let text =
-        format!("{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    let text = format!("{COOKIE_NAME}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     // Only hex, digits and fixed ASCII go in, so this cannot fail.
-    HeaderValue::from_str(&text)
-        .unwrap_or_else(|_| HeaderValue::from_static("retail_session=; Path=/; Max-Age=0"))
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("retail_session=; Path=/; Max-Age=0"))
 }

@@ -15,18 +15,12 @@ fn role_of(text: &str) -> Result<Role, AppError> {
 }
 
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, AppError> {
-    let row = sqlx::query("SELECT 1 FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query("SELECT 1 FROM users WHERE username = $1").bind(username).fetch_optional(db.read()).await?;
     Ok(row.is_some())
 }
 
 pub async fn email_taken(db: &Db, email: &str) -> Result<bool, AppError> {
-    let row = sqlx::query("SELECT 1 FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query("SELECT 1 FROM users WHERE email = $1").bind(email).fetch_optional(db.read()).await?;
     Ok(row.is_some())
 }
 
@@ -47,7 +41,7 @@ pub async fn insert_user(
     .bind(password_hash)
     .bind(role.as_str())
     .bind(now_ms)
-    .fetch_one(db)
+    .fetch_one(db.write())
     .await;
     match result {
         Ok(row) => Ok(Some(row.try_get("id")?)),
@@ -56,15 +50,11 @@ pub async fn insert_user(
     }
 }
 
-pub async fn credentials_by_username(
-    db: &Db,
-    username: &str,
-) -> Result<Option<StoredCredentials>, AppError> {
-    let row =
-        sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(db)
-            .await?;
+pub async fn credentials_by_username(db: &Db, username: &str) -> Result<Option<StoredCredentials>, AppError> {
+    let row = sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db.read())
+        .await?;
     row.map(|row| {
         Ok(StoredCredentials {
             user: CurrentUser {
@@ -82,15 +72,14 @@ pub async fn set_password_hash(db: &Db, user_id: i64, password_hash: &str) -> Re
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(user_id)
-        .execute(db)
+        .execute(db.write())
         .await?;
     Ok(())
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserSummary>, AppError> {
-    let rows = sqlx::query("SELECT id, username, email, role, created_at FROM users ORDER BY id")
-        .fetch_all(db)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, username, email, role, created_at FROM users ORDER BY id").fetch_all(db.read()).await?;
     rows.iter()
         .map(|row| {
             Ok(UserSummary {
@@ -105,12 +94,8 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserSummary>, AppError> {
 }
 
 pub async fn role_of_user(db: &Db, user_id: i64) -> Result<Option<Role>, AppError> {
-    let row = sqlx::query("SELECT role FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await?;
-    row.map(|r| role_of(&r.try_get::<String, _>("role")?))
-        .transpose()
+    let row = sqlx::query("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(db.read()).await?;
+    row.map(|r| role_of(&r.try_get::<String, _>("role")?)).transpose()
 }
 
 /// Changes a role unless the row is the super admin (checked again in SQL against races).
@@ -118,7 +103,7 @@ pub async fn set_role(db: &Db, user_id: i64, role: Role) -> Result<bool, AppErro
     let result = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND role <> 'super_admin'")
         .bind(role.as_str())
         .bind(user_id)
-        .execute(db)
+        .execute(db.write())
         .await?;
     Ok(result.rows_affected() == 1)
 }
@@ -130,29 +115,23 @@ pub async fn insert_session(
     now_ms: i64,
     expires_ms: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(now_ms)
-    .bind(expires_ms)
-    .execute(db)
-    .await?;
+    sqlx::query("INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(db.write())
+        .await?;
     Ok(())
 }
 
-pub async fn session_user(
-    db: &Db,
-    token_hash: &str,
-    now_ms: i64,
-) -> Result<Option<CurrentUser>, AppError> {
+pub async fn session_user(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<CurrentUser>, AppError> {
     let row = sqlx::query(
         "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2",
     )
     .bind(token_hash)
     .bind(now_ms)
-    .fetch_optional(db)
+    .fetch_optional(db.read())
     .await?;
     row.map(|row| {
         Ok(CurrentUser {
@@ -165,17 +144,11 @@ pub async fn session_user(
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1")
-        .bind(token_hash)
-        .execute(db)
-        .await?;
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(token_hash).execute(db.write()).await?;
     Ok(())
 }
 
 pub async fn delete_expired_sessions(db: &Db, now_ms: i64) -> Result<u64, AppError> {
-    let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now_ms)
-        .execute(db)
-        .await?;
+    let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms).execute(db.write()).await?;
     Ok(result.rows_affected())
 }

@@ -43,10 +43,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let register = ServerAction::<Register>::new();
-    let hint = format!(
-        "At least {} characters, with a letter and a digit.",
-        Password::MIN_LEN
-    );
+    let hint = format!("At least {} characters, with a letter and a digit.", Password::MIN_LEN);
     view! {
         <Title text="Create an account · Retail"/>
         <section class="panel auth">

@@ -11,15 +11,10 @@ use crate::accounts::model::UserSummary;
 use crate::platform::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/users", get(list_users))
-        .route("/api/admin/users/{id}/role", post(set_role))
+    Router::new().route("/api/admin/users", get(list_users)).route("/api/admin/users/{id}/role", post(set_role))
 }
 
-async fn list_users(
-    State(state): State<AppState>,
-    Admin(_): Admin,
-) -> Result<Json<Vec<UserSummary>>, AppError> {
+async fn list_users(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Vec<UserSummary>>, AppError> {
     Ok(Json(service::list_users(&state).await?))
 }
 

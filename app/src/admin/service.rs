@@ -13,25 +13,15 @@ pub async fn change_role(
     target: i64,
     requested: &str,
 ) -> Result<Role, AppError> {
-    let requested = Role::parse(requested).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "unknown role '{requested}'; use 'customer' or 'admin'"
-        ))
-    })?;
+    let requested = Role::parse(requested)
+        .ok_or_else(|| AppError::Invalid(format!("unknown role '{requested}'; use 'customer' or 'admin'")))?;
     let current = store::role_of_user(&state.db, target)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no user with id {target}")))?;
-    check_role_change(actor.role, current, requested)
-        .map_err(|e| AppError::Forbidden(e.to_string()))?;
+    check_role_change(actor.role, current, requested).map_err(|e| AppError::Forbidden(e.to_string()))?;
     if !store::set_role(&state.db, target, requested).await? {
-        return Err(AppError::Forbidden(
-            "the super admin's role cannot be changed".to_owned(),
-        ));
+        return Err(AppError::Forbidden("the super admin's role cannot be changed".to_owned()));
     }
-    tracing::info!(
-        target_user_id = target,
-        new_role = requested.as_str(),
-        "role changed"
-    );
+    tracing::info!(target_user_id = target, new_role = requested.as_str(), "role changed");
     Ok(requested)
 }

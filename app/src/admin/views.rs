@@ -43,11 +43,8 @@ fn UserRow(user: UserSummary, set_role: ServerAction<SetUserRole>) -> impl IntoV
     let action = match user.role {
         Role::SuperAdmin => view! { <span class="muted">"Super admin (fixed)"</span> }.into_any(),
         role => {
-            let (target, label) = if role == Role::Admin {
-                ("customer", "Demote to customer")
-            } else {
-                ("admin", "Promote to admin")
-            };
+            let (target, label) =
+                if role == Role::Admin { ("customer", "Demote to customer") } else { ("admin", "Promote to admin") };
             view! {
                 <ActionForm action=set_role>
                     <input type="hidden" name="user_id" value=user.id/>

@@ -15,9 +15,36 @@ pub fn format_cents(cents: i64) -> String {
     format!("{sign}${grouped}.{:02}", abs % 100)
 }
 
+/// Parses a price typed by a person (`"12"`, `"12.5"`, `"$1,234.56"`) into cents.
+pub fn parse_cents(text: &str) -> Result<i64, String> {
+    let cleaned: String = text.trim().trim_start_matches('$').chars().filter(|c| *c != ',').collect();
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let bad = || format!("'{}' is not an amount like 12.34", text.trim());
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || whole.len() > 12 {
+        return Err(bad());
+    }
+    if fraction.len() > 2 || !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    Ok(whole * 100 + cents)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::format_cents;
+    use super::{format_cents, parse_cents};
+
+    #[test]
+    fn parses_typed_amounts() {
+        assert_eq!(parse_cents("12"), Ok(1_200));
+        assert_eq!(parse_cents("12.5"), Ok(1_250));
+        assert_eq!(parse_cents(" $1,234.56 "), Ok(123_456));
+        assert_eq!(parse_cents("0.07"), Ok(7));
+        for bad in ["", "-3", "1.234", "abc", "1.2.3", ".5"] {
+            assert!(parse_cents(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn formats_with_grouping_and_two_decimals() {

@@ -40,12 +40,7 @@ fn ProductGrid(products: Vec<Product>, filter: RwSignal<String>) -> impl IntoVie
     let products = StoredValue::new(products);
     let visible = move || {
         let query = filter.get();
-        products.with_value(|all| {
-            all.iter()
-                .filter(|p| p.matches(&query))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
+        products.with_value(|all| all.iter().filter(|p| p.matches(&query)).cloned().collect::<Vec<_>>())
     };
     view! {
         <div class="grid" data-testid="product-grid">
@@ -66,7 +61,8 @@ fn ProductCard(product: Product) -> impl IntoView {
         StockLevel::Low => ("badge stock-low", format!("Only {} left", product.stock)),
         StockLevel::SoldOut => ("badge stock-out", "Sold out".to_owned()),
     };
-    let discount = (product.discount_percent > 0).then(|| view! { <span class="badge discount">{format!("-{}%", product.discount_percent)}</span> });
+    let discount = (product.discount_percent > 0)
+        .then(|| view! { <span class="badge discount">{format!("-{}%", product.discount_percent)}</span> });
     view! {
         <article class="card" data-testid="product-card">
             <h2>{product.name}</h2>

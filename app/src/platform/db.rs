@@ -1,12 +1,15 @@
-//! One pool type for both backends: queries are written once, with `$n` placeholders,
-//! and run unchanged on SQLite and PostgreSQL through sqlx's `Any` driver.
+//! One query code path for both backends: statements are written once, with `$n`
+//! placeholders, and run unchanged on SQLite and PostgreSQL through sqlx's `Any` driver.
+//!
+//! Writes go through `write()`. On SQLite that pool has a single connection: SQLite allows
+//! one writer at a time, and queueing writers in-process is faster and fairer than letting
+//! them collide on the file lock (a deferred transaction that collides fails at once with
+//! "database is locked"). On PostgreSQL both handles are the same pool.
 
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
-
-pub type Db = AnyPool;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -33,21 +36,57 @@ impl Backend {
     }
 }
 
-/// Opens the pool. SQLite connections get WAL, a busy timeout and foreign keys on each connect.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: AnyPool,
+    write: AnyPool,
+    pub backend: Backend,
+}
+
+impl Db {
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Opens the pools. SQLite connections get WAL, a busy timeout and foreign keys on connect.
 pub async fn connect(url: &str, backend: Backend, max_connections: u32) -> Result<Db, sqlx::Error> {
     sqlx::any::install_default_drivers();
-    let options = AnyPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5));
-    let options = match backend {
-        Backend::Sqlite => options.after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-                    .await?;
-                Ok(())
-            })
-        }),
-        Backend::Postgres => options,
-    };
-    options.connect(url).await
+    match backend {
+        Backend::Postgres => {
+            let pool = options(max_connections).connect(url).await?;
+            Ok(Db { read: pool.clone(), write: pool, backend })
+        }
+        Backend::Sqlite => {
+            // The writer first: it creates the file and switches it to WAL before readers open.
+            let write = sqlite_options(1).connect(url).await?;
+            let read = sqlite_options(max_connections).connect(url).await?;
+            Ok(Db { read, write, backend })
+        }
+    }
+}
+
+fn options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))
+}
+
+fn sqlite_options(max_connections: u32) -> AnyPoolOptions {
+    options(max_connections).after_connect(|conn, _meta| {
+        Box::pin(async move {
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .await?;
+            Ok(())
+        })
+    })
 }

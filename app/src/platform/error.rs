@@ -20,6 +20,13 @@ pub enum AppError {
     NotFound(String),
     #[error("too many attempts, try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Checkout is over its throttle or concurrency bound.
+    #[error("System is busy, please try again in {retry_after_secs} s")]
+    Busy { retry_after_secs: u64 },
+    #[error("{message}")]
+    ShortStock { message: String, product_id: i64, available: i64 },
+    #[error("{0}")]
+    PaymentDeclined(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -28,9 +35,12 @@ pub enum AppError {
 pub const INTERNAL_MESSAGE: &str = "something went wrong on our side; please try again";
 
 /// Marker put on error responses; the request middleware turns it into the JSON body
-/// `{error, request_id}` because only it knows the request id.
+/// `{error, request_id, ...extra}` because only it knows the request id.
 #[derive(Clone, Debug)]
-pub struct ErrorMessage(pub String);
+pub struct ErrorBody {
+    pub message: String,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
 
 impl AppError {
     pub fn internal(err: impl std::fmt::Display) -> Self {
@@ -44,7 +54,9 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } | AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::ShortStock { .. } => StatusCode::CONFLICT,
+            AppError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -60,11 +72,27 @@ impl AppError {
         }
     }
 
-    fn retry_after(&self) -> Option<u64> {
+    pub fn retry_after(&self) -> Option<u64> {
         match self {
-            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
+    }
+
+    /// Machine-readable fields added to the JSON error body next to `error`.
+    pub fn extra_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut extra = serde_json::Map::new();
+        match self {
+            AppError::ShortStock { product_id, available, .. } => {
+                extra.insert("product_id".into(), (*product_id).into());
+                extra.insert("available".into(), (*available).into());
+            }
+            AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => {
+                extra.insert("retry_after_secs".into(), (*retry_after_secs).into());
+            }
+            _ => {}
+        }
+        extra
     }
 }
 
@@ -78,13 +106,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
         if let Some(secs) = self.retry_after() {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        response
-            .extensions_mut()
-            .insert(ErrorMessage(self.public_message()));
+        let extra = self.extra_fields();
+        response.extensions_mut().insert(ErrorBody { message: self.public_message(), extra });
         response
     }
 }
@@ -98,6 +123,15 @@ impl From<AppError> for FnError {
                 options.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
             }
         }
-        FnError::new(err.public_message())
+        let available = match &err {
+            AppError::ShortStock { available, .. } => Some(*available),
+            _ => None,
+        };
+        FnError {
+            message: err.public_message(),
+            status: err.status().as_u16(),
+            retry_after_secs: err.retry_after(),
+            available,
+        }
     }
 }

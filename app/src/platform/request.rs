@@ -19,16 +19,11 @@ pub fn parts() -> Result<http::request::Parts, super::AppError> {
 }
 
 pub fn request_id_of(parts: &http::request::Parts) -> String {
-    parts
-        .extensions
-        .get::<RequestId>()
-        .map(|id| id.0.clone())
-        .unwrap_or_default()
+    parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default()
 }
 
 /// The application state provided by `leptos_routes_with_context`.
 pub fn app_state() -> Result<super::AppState, super::AppError> {
-    leptos::prelude::use_context::<super::AppState>().ok_or_else(|| {
-        super::AppError::internal("application state missing from the reactive context")
-    })
+    leptos::prelude::use_context::<super::AppState>()
+        .ok_or_else(|| super::AppError::internal("application state missing from the reactive context"))
 }

@@ -3,8 +3,12 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use super::db::{Backend, Db};
+use super::db::Db;
 use crate::accounts::rate_limit::LoginLimiter;
+use crate::checkout::gate::CheckoutGate;
+use crate::payments::gateway::PaymentGateway;
+use crate::payments::provider::SimulatedProvider;
+use crate::payments::vault::CardVault;
 
 /// Session cookie settings.
 #[derive(Clone, Debug)]
@@ -19,9 +23,17 @@ pub struct SessionSettings {
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
-    pub backend: Backend,
     pub sessions: SessionSettings,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Identifies this server process (owner of the payment jobs whose cards it holds).
+    pub instance_id: String,
+    pub payments: Arc<PaymentGateway>,
+    /// The in-process simulated provider, when no real one is configured.
+    pub provider: Option<Arc<SimulatedProvider>>,
+    pub card_vault: Arc<CardVault>,
+    pub checkout_gate: Arc<CheckoutGate>,
+    /// Provider calls a checkout may make before it degrades to `payment_pending`.
+    pub checkout_attempts: u32,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -10,13 +10,17 @@ use super::session_info::use_session_info;
 #[error("{message}")]
 pub struct FnError {
     pub message: String,
+    /// The HTTP status the server answered with (0 when the call never reached it).
+    pub status: u16,
+    /// Set for "busy" answers: when to try again.
+    pub retry_after_secs: Option<u64>,
+    /// Set for short-stock answers: how many are left.
+    pub available: Option<i64>,
 }
 
 impl FnError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
+        Self { message: message.into(), status: 0, retry_after_secs: None, available: None }
     }
 }
 
@@ -29,13 +33,11 @@ impl FromServerFnError for FnError {
                 "the shop could not be reached; check your connection and try again".to_owned()
             }
             ServerFnErrorErr::MissingArg(field) => format!("{field} is required"),
-            ServerFnErrorErr::Args(_) => {
-                "the form could not be read; please check the fields".to_owned()
-            }
+            ServerFnErrorErr::Args(_) => "the form could not be read; please check the fields".to_owned(),
             ServerFnErrorErr::ServerError(message) => message,
             _ => "something went wrong; please try again".to_owned(),
         };
-        FnError { message }
+        FnError::new(message)
     }
 }
 
@@ -45,9 +47,7 @@ pub fn ActionError<T: Send + Sync + Clone + 'static>(
     #[prop(into)] value: Signal<Option<Result<T, FnError>>>,
 ) -> impl IntoView {
     move || match value.get() {
-        Some(Err(err)) => {
-            Some(view! { <p class="alert alert-error" role="alert">{err.message}</p> })
-        }
+        Some(Err(err)) => Some(view! { <p class="alert alert-error" role="alert">{err.message}</p> }),
         _ => None,
     }
 }

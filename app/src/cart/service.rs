@@ -1,0 +1,100 @@
+//! Cart operations. Every answer is the whole priced cart, so the panel can redraw in place.
+
+use super::model::{build_cart, build_line, Cart, LineFacts};
+use super::pricing::PricingInput;
+use super::quantity::{check_quantity, QuantityError};
+use super::store;
+use crate::catalog;
+use crate::flash_sales;
+use crate::platform::{now_ms, AppError, AppState};
+
+/// The cart priced at `now_ms` with current stock, discounts and running flash sales.
+pub async fn priced(state: &AppState, user_id: i64, now_ms: i64) -> Result<Cart, AppError> {
+    let rows = store::lines(&state.db, user_id).await?;
+    if rows.is_empty() {
+        return Ok(Cart::default());
+    }
+    let sales = flash_sales::store::running(&state.db, now_ms).await?;
+    let relevant: Vec<i64> = rows.iter().filter_map(|r| sales.get(&r.product.id).map(|s| s.id)).collect();
+    let bought = flash_sales::store::bought_by(&state.db, user_id, &relevant).await?;
+    let lines = rows
+        .iter()
+        .map(|row| {
+            let p = &row.product;
+            build_line(LineFacts {
+                product_id: p.id,
+                name: p.name.clone(),
+                quantity: row.quantity,
+                stock: p.stock,
+                active: p.active,
+                pricing: PricingInput {
+                    price_cents: p.price_cents,
+                    discount_percent: p.discount_percent,
+                    shipping_weight_grams: p.shipping_weight_grams,
+                    requires_shipping: p.requires_shipping,
+                    country_of_origin: &p.country_of_origin,
+                },
+                sale: sales.get(&p.id).map(|s| (s, bought.get(&s.id).copied().unwrap_or(0))),
+            })
+        })
+        .collect();
+    Ok(build_cart(lines))
+}
+
+pub async fn view(state: &AppState, user_id: i64) -> Result<Cart, AppError> {
+    priced(state, user_id, now_ms()).await
+}
+
+fn quantity_error(err: QuantityError, product: &catalog::Product) -> AppError {
+    match err {
+        QuantityError::ShortStock { available } => AppError::ShortStock {
+            message: format!("only {available} of '{}' in stock", product.name),
+            product_id: product.id,
+            available,
+        },
+        other => AppError::Invalid(other.to_string()),
+    }
+}
+
+async fn active_product(state: &AppState, product_id: i64) -> Result<catalog::Product, AppError> {
+    match catalog::store::find(&state.db, product_id).await? {
+        Some(p) if p.active => Ok(p),
+        _ => Err(AppError::NotFound(format!("no product with id {product_id} is on sale"))),
+    }
+}
+
+/// Adds `quantity` to the line; the line's new total must stay within stock.
+pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
+    if quantity < 1 {
+        return Err(AppError::Invalid(QuantityError::TooSmall.to_string()));
+    }
+    let product = active_product(state, product_id).await?;
+    let in_cart = store::quantity_of(&state.db, user_id, product_id).await?;
+    let wanted = check_quantity(in_cart + quantity, product.stock).map_err(|e| match e {
+        // Say how many more can be added, not the raw stock.
+        QuantityError::ShortStock { available } if in_cart > 0 => AppError::ShortStock {
+            message: format!("only {available} of '{}' in stock and {in_cart} already in your cart", product.name),
+            product_id,
+            available,
+        },
+        other => quantity_error(other, &product),
+    })?;
+    store::upsert(&state.db, user_id, product_id, wanted, now_ms()).await?;
+    view(state, user_id).await
+}
+
+/// Sets the line to exactly `quantity` (1..=stock).
+pub async fn set_quantity(state: &AppState, user_id: i64, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
+    let product = active_product(state, product_id).await?;
+    if store::quantity_of(&state.db, user_id, product_id).await? == 0 {
+        return Err(AppError::NotFound(format!("'{}' is not in your cart", product.name)));
+    }
+    let quantity = check_quantity(quantity, product.stock).map_err(|e| quantity_error(e, &product))?;
+    store::upsert(&state.db, user_id, product_id, quantity, now_ms()).await?;
+    view(state, user_id).await
+}
+
+pub async fn remove(state: &AppState, user_id: i64, product_id: i64) -> Result<Cart, AppError> {
+    store::remove(&state.db, user_id, product_id).await?;
+    view(state, user_id).await
+}

@@ -1,0 +1,73 @@
+use sqlx::Row;
+
+use crate::catalog::Product;
+use crate::platform::{AppError, Db};
+
+/// A cart row joined with its product as it is now.
+pub struct CartRow {
+    pub quantity: i64,
+    pub product: Product,
+}
+
+pub async fn lines(db: &Db, user_id: i64) -> Result<Vec<CartRow>, AppError> {
+    let rows = sqlx::query(
+        "SELECT c.quantity, p.id, p.name, p.description, p.price_cents, p.stock, p.discount_percent, \
+         p.shipping_weight_grams, p.country_of_origin, p.requires_shipping, p.active \
+         FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.user_id = $1 ORDER BY c.added_at, p.id",
+    )
+    .bind(user_id)
+    .fetch_all(db.read())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CartRow {
+                quantity: row.try_get("quantity")?,
+                product: Product {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                    price_cents: row.try_get("price_cents")?,
+                    stock: row.try_get("stock")?,
+                    discount_percent: row.try_get("discount_percent")?,
+                    shipping_weight_grams: row.try_get("shipping_weight_grams")?,
+                    country_of_origin: row.try_get("country_of_origin")?,
+                    requires_shipping: row.try_get::<i64, _>("requires_shipping")? != 0,
+                    active: row.try_get::<i64, _>("active")? != 0,
+                },
+            })
+        })
+        .collect()
+}
+
+pub async fn quantity_of(db: &Db, user_id: i64, product_id: i64) -> Result<i64, AppError> {
+    let row = sqlx::query("SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2")
+        .bind(user_id)
+        .bind(product_id)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(row.map(|r| r.try_get("quantity")).transpose()?.unwrap_or(0))
+}
+
+/// Sets the line to `quantity` (inserting it if absent).
+pub async fn upsert(db: &Db, user_id: i64, product_id: i64, quantity: i64, now_ms: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+    )
+    .bind(user_id)
+    .bind(product_id)
+    .bind(quantity)
+    .bind(now_ms)
+    .execute(db.write())
+    .await?;
+    Ok(())
+}
+
+pub async fn remove(db: &Db, user_id: i64, product_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2")
+        .bind(user_id)
+        .bind(product_id)
+        .execute(db.write())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+use serde::{Deserialize, Serialize};
+
+use super::card::{Card, CardError};
+use crate::orders::{OrderStatus, PaymentMethod};
+
+/// What the customer submits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutRequest {
+    pub payment_method: String,
+    #[serde(default)]
+    pub card_number: Option<String>,
+    #[serde(default)]
+    pub card_expiry: Option<String>,
+}
+
+/// The answer to an accepted checkout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutReceipt {
+    pub order_id: i64,
+    pub status: OrderStatus,
+}
+
+/// A validated payment choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payment {
+    Card(Card),
+    Cash,
+}
+
+impl Payment {
+    pub fn method(&self) -> PaymentMethod {
+        match self {
+            Payment::Card(_) => PaymentMethod::Card,
+            Payment::Cash => PaymentMethod::Cash,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentChoiceError {
+    #[error("payment_method must be 'card' or 'cash'")]
+    UnknownMethod,
+    #[error("{0}")]
+    Card(#[from] CardError),
+}
+
+/// Parses the payment part of a checkout request; `today` is (year, month) in UTC.
+pub fn parse_payment(request: &CheckoutRequest, today: (i32, u32)) -> Result<Payment, PaymentChoiceError> {
+    match PaymentMethod::parse(&request.payment_method) {
+        Some(PaymentMethod::Cash) => Ok(Payment::Cash),
+        Some(PaymentMethod::Card) => {
+            let number = request.card_number.as_deref().unwrap_or("");
+            let expiry = request.card_expiry.as_deref().unwrap_or("");
+            Ok(Payment::Card(Card::parse(number, expiry, today)?))
+        }
+        None => Err(PaymentChoiceError::UnknownMethod),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, number: Option<&str>, expiry: Option<&str>) -> CheckoutRequest {
+        CheckoutRequest {
+            payment_method: method.into(),
+            card_number: number.map(Into::into),
+            card_expiry: expiry.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn cash_needs_no_card() {
+        assert_eq!(parse_payment(&request("cash", None, None), (2026, 11)), Ok(Payment::Cash));
+    }
+
+    #[test]
+    fn card_needs_a_valid_card() {
+        let ok = parse_payment(&request("card", Some("4242424242424242"), Some("01/2031")), (2026, 11));
+        assert!(matches!(ok, Ok(Payment::Card(_))));
+        assert_eq!(
+            parse_payment(&request("card", None, Some("01/2031")), (2026, 11)),
+            Err(PaymentChoiceError::Card(CardError::MissingNumber))
+        );
+        assert_eq!(
+            parse_payment(&request("card", Some("4242424242424242"), Some("01/2020")), (2026, 11)),
+            Err(PaymentChoiceError::Card(CardError::Expired))
+        );
+    }
+
+    #[test]
+    fn unknown_methods_are_refused() {
+        assert_eq!(parse_payment(&request("bitcoin", None, None), (2026, 11)), Err(PaymentChoiceError::UnknownMethod));
+    }
+}

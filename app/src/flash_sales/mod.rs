@@ -1,0 +1,12 @@
+//! Flash sales: admins schedule a time-boxed discount with limited units per product.
+
+pub mod rules;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use rules::{FlashSale, NewFlashSale};

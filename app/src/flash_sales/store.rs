@@ -1,0 +1,153 @@
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::rules::{FlashSale, NewFlashSale};
+use crate::platform::{AppError, Db};
+
+const COLUMNS: &str =
+    "id, product_id, starts_at, ends_at, discount_percent, units_total, units_sold, per_customer_limit";
+
+fn from_row(row: &AnyRow) -> Result<FlashSale, sqlx::Error> {
+    Ok(FlashSale {
+        id: row.try_get("id")?,
+        product_id: row.try_get("product_id")?,
+        starts_at_ms: row.try_get("starts_at")?,
+        ends_at_ms: row.try_get("ends_at")?,
+        discount_percent: row.try_get("discount_percent")?,
+        units_total: row.try_get("units_total")?,
+        units_sold: row.try_get("units_sold")?,
+        per_customer_limit: row.try_get("per_customer_limit")?,
+    })
+}
+
+/// Sales running at `now`, by product. Sales never overlap, so there is at most one each.
+pub async fn running(db: &Db, now_ms: i64) -> Result<HashMap<i64, FlashSale>, AppError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE starts_at <= $1 AND ends_at > $1"))
+        .bind(now_ms)
+        .fetch_all(db.read())
+        .await?;
+    rows.iter().map(|r| from_row(r).map(|s| (s.product_id, s)).map_err(AppError::from)).collect()
+}
+
+/// Current and future sales, soonest first (admin list).
+pub async fn upcoming(db: &Db, now_ms: i64) -> Result<Vec<FlashSale>, AppError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE ends_at > $1 ORDER BY starts_at, id"))
+        .bind(now_ms)
+        .fetch_all(db.read())
+        .await?;
+    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
+}
+
+pub async fn for_product(db: &Db, product_id: i64) -> Result<Vec<FlashSale>, AppError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE product_id = $1 ORDER BY starts_at"))
+        .bind(product_id)
+        .fetch_all(db.read())
+        .await?;
+    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
+}
+
+/// Units each of `sale_ids` already sold to `user_id`.
+pub async fn bought_by(db: &Db, user_id: i64, sale_ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
+    let mut bought = HashMap::new();
+    for sale_id in sale_ids {
+        let row = sqlx::query("SELECT quantity FROM flash_sale_purchases WHERE sale_id = $1 AND user_id = $2")
+            .bind(sale_id)
+            .bind(user_id)
+            .fetch_optional(db.read())
+            .await?;
+        if let Some(row) = row {
+            bought.insert(*sale_id, row.try_get::<i64, _>("quantity")?);
+        }
+    }
+    Ok(bought)
+}
+
+/// Inserts a sale unless it overlaps another of the same product (checked inside the write
+/// transaction, so two admins cannot race two overlapping sales in).
+pub async fn insert_if_free(db: &Db, sale: &NewFlashSale, now_ms: i64) -> Result<Option<i64>, AppError> {
+    let mut tx = db.write().begin().await?;
+    // Lock the product row (PostgreSQL) so concurrent schedules for it queue up here.
+    sqlx::query("UPDATE products SET id = id WHERE id = $1").bind(sale.product_id).execute(&mut *tx).await?;
+    let clash = sqlx::query("SELECT 1 FROM flash_sales WHERE product_id = $1 AND starts_at < $2 AND $3 < ends_at")
+        .bind(sale.product_id)
+        .bind(sale.ends_at_ms)
+        .bind(sale.starts_at_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if clash.is_some() {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "INSERT INTO flash_sales (product_id, starts_at, ends_at, discount_percent, units_total, per_customer_limit, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(sale.product_id)
+    .bind(sale.starts_at_ms)
+    .bind(sale.ends_at_ms)
+    .bind(sale.discount_percent)
+    .bind(sale.units_total)
+    .bind(sale.per_customer_limit)
+    .bind(now_ms)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(row.try_get("id")?))
+}
+
+/// Takes `quantity` sale units for `user_id` atomically: the sale must still run and have the
+/// units, and the customer must stay within the limit. `false` leaves nothing changed.
+pub async fn take_units(
+    tx: &mut Transaction<'static, Any>,
+    sale_id: i64,
+    user_id: i64,
+    quantity: i64,
+    now_ms: i64,
+) -> Result<bool, AppError> {
+    let taken = sqlx::query(
+        "UPDATE flash_sales SET units_sold = units_sold + $1 \
+         WHERE id = $2 AND starts_at <= $3 AND ends_at > $3 AND units_sold + $1 <= units_total",
+    )
+    .bind(quantity)
+    .bind(sale_id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let counted = sqlx::query(
+        "INSERT INTO flash_sale_purchases (sale_id, user_id, quantity) \
+         SELECT $1, $2, $3 FROM flash_sales WHERE id = $1 AND $3 <= per_customer_limit \
+         ON CONFLICT (sale_id, user_id) DO UPDATE SET quantity = flash_sale_purchases.quantity + excluded.quantity \
+         WHERE flash_sale_purchases.quantity + excluded.quantity <= (SELECT per_customer_limit FROM flash_sales WHERE id = $1)",
+    )
+    .bind(sale_id)
+    .bind(user_id)
+    .bind(quantity)
+    .execute(&mut **tx)
+    .await?;
+    Ok(counted.rows_affected() == 1)
+}
+
+/// Gives sale units back (payment declined or failed).
+pub async fn return_units(
+    tx: &mut Transaction<'static, Any>,
+    sale_id: i64,
+    user_id: i64,
+    quantity: i64,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE flash_sales SET units_sold = units_sold - $1 WHERE id = $2 AND units_sold >= $1")
+        .bind(quantity)
+        .bind(sale_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE flash_sale_purchases SET quantity = quantity - $1 WHERE sale_id = $2 AND user_id = $3 AND quantity >= $1")
+        .bind(quantity)
+        .bind(sale_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

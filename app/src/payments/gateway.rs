@@ -1,0 +1,227 @@
+//! The checkout's side of the payment boundary: HTTP with a timeout and an idempotency key per
+//! order, one circuit breaker shared by every request in the process, and a short bounded
+//! retry with exponential backoff and jitter for transient errors.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::backoff::backoff_ms;
+use super::breaker::{Breaker, BreakerConfig, BreakerState, OpenReason, Permit, Transition};
+use crate::checkout::card::Card;
+use crate::platform::now_ms;
+
+#[derive(Clone, Debug)]
+pub struct GatewaySettings {
+    pub base_url: String,
+    pub timeout: Duration,
+    /// Attempts per checkout (the background worker makes one per job run).
+    pub attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub breaker: BreakerConfig,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChargeError {
+    /// The provider refused the card: final, not retried, not queued.
+    Declined(String),
+    /// The provider could not be reached or failed, or the breaker is open: try again later.
+    Unavailable { reason: String, retry_at_ms: Option<i64> },
+}
+
+/// Breaker facts for the admin API and dashboards.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BreakerStatus {
+    pub state: &'static str,
+    pub opened_total: u64,
+    pub last_mttr_seconds: Option<f64>,
+}
+
+struct BreakerCell {
+    breaker: Breaker,
+    opened_total: u64,
+    last_mttr_seconds: Option<f64>,
+}
+
+pub struct PaymentGateway {
+    http: reqwest::Client,
+    settings: GatewaySettings,
+    breaker: Mutex<BreakerCell>,
+}
+
+#[derive(Deserialize)]
+struct ChargeOk {
+    reference: String,
+}
+
+#[derive(Deserialize)]
+struct ChargeDeclined {
+    reason: String,
+}
+
+enum Attempt {
+    Charged(String),
+    Declined(String),
+    Failed(&'static str, String),
+}
+
+impl PaymentGateway {
+    pub fn new(settings: GatewaySettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().timeout(settings.timeout).pool_max_idle_per_host(64).build()?;
+        metrics::gauge!("circuit_breaker_state").set(BreakerState::Closed.as_gauge());
+        Ok(Self {
+            http,
+            breaker: Mutex::new(BreakerCell {
+                breaker: Breaker::new(settings.breaker.clone()),
+                opened_total: 0,
+                last_mttr_seconds: None,
+            }),
+            settings,
+        })
+    }
+
+    pub fn status(&self) -> BreakerStatus {
+        match self.breaker.lock() {
+            Ok(cell) => BreakerStatus {
+                state: cell.breaker.state().as_str(),
+                opened_total: cell.opened_total,
+                last_mttr_seconds: cell.last_mttr_seconds,
+            },
+            Err(_) => BreakerStatus { state: "unknown", opened_total: 0, last_mttr_seconds: None },
+        }
+    }
+
+    /// Charges `amount_cents` for `order_id`, making at most `attempts` provider calls.
+    pub async fn charge(
+        &self,
+        order_id: i64,
+        amount_cents: i64,
+        card: &Card,
+        attempts: u32,
+    ) -> Result<String, ChargeError> {
+        let mut last_reason = String::new();
+        for attempt in 1..=attempts.max(1) {
+            let permit = self.acquire()?;
+            match self.call(order_id, amount_cents, card).await {
+                Attempt::Charged(reference) => {
+                    self.finish(permit, true);
+                    metrics::counter!("payment_gateway_requests_total", "outcome" => "success").increment(1);
+                    return Ok(reference);
+                }
+                Attempt::Declined(reason) => {
+                    // A decline proves the provider works.
+                    self.finish(permit, true);
+                    metrics::counter!("payment_gateway_requests_total", "outcome" => "declined").increment(1);
+                    return Err(ChargeError::Declined(reason));
+                }
+                Attempt::Failed(outcome, reason) => {
+                    self.finish(permit, false);
+                    metrics::counter!("payment_gateway_requests_total", "outcome" => outcome).increment(1);
+                    tracing::debug!(order_id, attempt, reason = %reason, "payment attempt failed");
+                    last_reason = reason;
+                }
+            }
+            if attempt < attempts {
+                let jitter = rand::thread_rng().gen::<f64>();
+                let delay = backoff_ms(attempt, self.settings.retry_base_ms, self.settings.retry_max_ms, jitter);
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+        }
+        Err(ChargeError::Unavailable { reason: last_reason, retry_at_ms: None })
+    }
+
+    fn acquire(&self) -> Result<Permit, ChargeError> {
+        let now = now_ms();
+        let Ok(mut cell) = self.breaker.lock() else {
+            return Err(ChargeError::Unavailable { reason: "breaker unavailable".into(), retry_at_ms: None });
+        };
+        match cell.breaker.try_acquire(now) {
+            Ok((permit, transition)) => {
+                if let Some(t) = transition {
+                    record(&mut cell, t);
+                }
+                Ok(permit)
+            }
+            Err(refused) => {
+                metrics::counter!("payment_gateway_requests_total", "outcome" => "rejected_open").increment(1);
+                Err(ChargeError::Unavailable {
+                    reason: "payment provider circuit is open".into(),
+                    retry_at_ms: Some(refused.retry_at_ms),
+                })
+            }
+        }
+    }
+
+    fn finish(&self, permit: Permit, ok: bool) {
+        let now = now_ms();
+        if let Ok(mut cell) = self.breaker.lock() {
+            let transition =
+                if ok { cell.breaker.on_success(now, permit) } else { cell.breaker.on_failure(now, permit) };
+            if let Some(t) = transition {
+                record(&mut cell, t);
+            }
+        }
+    }
+
+    async fn call(&self, order_id: i64, amount_cents: i64, card: &Card) -> Attempt {
+        let url = format!("{}/v1/charges", self.settings.base_url);
+        let body = json!({
+            "amount_cents": amount_cents,
+            "card_number": card.number(),
+            "card_expiry": format!("{:02}/{}", card.expiry_month, card.expiry_year),
+        });
+        let sent = self.http.post(url).header("Idempotency-Key", format!("order-{order_id}")).json(&body).send().await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Attempt::Failed("timeout", "payment provider timed out".into()),
+            Err(e) => return Attempt::Failed("failure", format!("payment provider unreachable: {e}")),
+        };
+        match response.status().as_u16() {
+            200 => match response.json::<ChargeOk>().await {
+                Ok(ok) => Attempt::Charged(ok.reference),
+                Err(e) => Attempt::Failed("failure", format!("unreadable provider answer: {e}")),
+            },
+            402 => {
+                let reason = response
+                    .json::<ChargeDeclined>()
+                    .await
+                    .map(|d| d.reason)
+                    .unwrap_or_else(|_| "card declined".into());
+                Attempt::Declined(reason)
+            }
+            status => Attempt::Failed("failure", format!("payment provider answered {status}")),
+        }
+    }
+}
+
+/// Logs and counts a breaker state change.
+fn record(cell: &mut BreakerCell, transition: Transition) {
+    metrics::gauge!("circuit_breaker_state").set(cell.breaker.state().as_gauge());
+    match transition {
+        Transition::Opened { reason } => {
+            cell.opened_total += 1;
+            metrics::counter!("circuit_breaker_opened_total").increment(1);
+            let reason = match reason {
+                OpenReason::ConsecutiveFailures(n) => format!("{n} consecutive failures"),
+                OpenReason::FailureRate(r) => format!("failure rate {:.0}%", r * 100.0),
+                OpenReason::ProbeFailed => "probe failed".to_owned(),
+            };
+            tracing::warn!(breaker = "payment_provider", reason = %reason, "circuit breaker opened");
+        }
+        Transition::HalfOpened => tracing::info!(breaker = "payment_provider", "circuit breaker half-open: probing"),
+        Transition::Closed { outage_ms } => {
+            let seconds = outage_ms as f64 / 1000.0;
+            cell.last_mttr_seconds = Some(seconds);
+            metrics::histogram!("payment_outage_recovery_seconds").record(seconds);
+            tracing::info!(
+                breaker = "payment_provider",
+                mttr_seconds = seconds,
+                "circuit breaker closed: provider recovered"
+            );
+        }
+    }
+}

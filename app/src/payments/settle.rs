@@ -1,0 +1,102 @@
+//! Settling a pending card payment, used by the checkout and by the retry worker. Each
+//! transition only applies to an order that is still `payment_pending`, so a late duplicate
+//! (checkout and worker racing) changes nothing.
+
+use sqlx::Row;
+
+use crate::flash_sales;
+use crate::orders::OrderStatus;
+use crate::platform::{AppError, Db};
+
+/// Charged: order paid, payment succeeded, job done, cart emptied.
+pub async fn paid(db: &Db, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
+    let mut tx = db.write().begin().await?;
+    let changed = sqlx::query("UPDATE orders SET status = 'paid', status_message = '', updated_at = $1 WHERE id = $2 AND status = 'payment_pending'")
+        .bind(now_ms)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    if changed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE payments SET status = 'succeeded', provider_reference = $1, updated_at = $2 WHERE order_id = $3",
+    )
+    .bind(reference)
+    .bind(now_ms)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Not charged and not going to be: the order is `declined` (card refused at checkout) or
+/// `payment_failed` (retries exhausted); its stock and flash-sale units are released.
+pub async fn failed(db: &Db, order_id: i64, status: OrderStatus, message: &str, now_ms: i64) -> Result<bool, AppError> {
+    let payment_status = if status == OrderStatus::Declined { "declined" } else { "failed" };
+    let mut tx = db.write().begin().await?;
+    let changed = sqlx::query("UPDATE orders SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4 AND status = 'payment_pending'")
+        .bind(status.as_str())
+        .bind(message)
+        .bind(now_ms)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    if changed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let user_id: i64 = sqlx::query("SELECT user_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("user_id")?;
+    let lines = sqlx::query("SELECT product_id, quantity, flash_sale_id FROM order_lines WHERE order_id = $1")
+        .bind(order_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    for line in &lines {
+        let product_id: i64 = line.try_get("product_id")?;
+        let quantity: i64 = line.try_get("quantity")?;
+        sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
+            .bind(quantity)
+            .bind(product_id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(sale_id) = line.try_get::<Option<i64>, _>("flash_sale_id")? {
+            flash_sales::store::return_units(&mut tx, sale_id, user_id, quantity).await?;
+        }
+    }
+    sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE order_id = $3")
+        .bind(payment_status)
+        .bind(now_ms)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Still pending: try again at `next_attempt_at`.
+pub async fn retry_later(
+    db: &Db,
+    order_id: i64,
+    attempts: i64,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE payment_jobs SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE order_id = $4")
+        .bind(attempts)
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(order_id)
+        .execute(db.write())
+        .await?;
+    Ok(())
+}
+
+pub async fn pending_jobs(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM payment_jobs").fetch_one(db.read()).await?.try_get("n")?)
+}
