@@ -18,6 +18,7 @@ pub mod orders;
 pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod platform;
+pub mod time;
 pub mod ui;
 
 pub use ui::shell::{shell, App};

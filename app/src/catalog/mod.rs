@@ -1,5 +1,6 @@
 //! The product catalogue shown on the storefront.
 
+pub mod admin_views;
 pub mod model;
 pub mod money;
 pub mod server_fns;

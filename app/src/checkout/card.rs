@@ -112,16 +112,8 @@ pub fn brand_of(digits: &str) -> &'static str {
 
 /// (year, month) of a Unix-milliseconds instant, UTC.
 pub fn year_month_of(epoch_ms: i64) -> (i32, u32) {
-    let days = epoch_ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as i32, month as u32)
+    let c = crate::time::civil(epoch_ms);
+    (c.year as i32, c.month)
 }
 
 #[cfg(test)]

@@ -15,8 +15,12 @@ pub fn NavBar() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || match user() {
                         Some(user) => {
-                            let admin = user.role.is_admin().then(|| view! { <a href="/admin/users">"Users"</a> });
+                            let admin = user.role.is_admin().then(|| view! {
+                                <a href="/admin/products">"Products"</a>
+                                <a href="/admin/users">"Users"</a>
+                            });
                             view! {
+                                <a href="/orders">"Orders"</a>
                                 {admin}
                                 <span class="whoami">"Signed in as " <strong data-testid="username">{user.username}</strong></span>
                                 <LogoutButton/>

@@ -4,3 +4,4 @@ pub mod errors;
 pub mod layout;
 pub mod session_info;
 pub mod shell;
+pub mod ticker;

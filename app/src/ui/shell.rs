@@ -8,7 +8,9 @@ use super::layout::NavBar;
 use super::session_info::provide_session_info;
 use crate::accounts::views::{LoginPage, RegisterPage};
 use crate::admin::views::AdminUsersPage;
-use crate::catalog::views::StorefrontPage;
+use crate::catalog::admin_views::AdminProductsPage;
+use crate::catalog::views::{ProductPage, StorefrontPage};
+use crate::orders::views::{OrdersPage, ReceiptPage};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -47,7 +49,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=StorefrontPage/>
                         <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/register") view=RegisterPage/>
+                        <Route path=path!("/products/:id") view=ProductPage/>
+                        <Route path=path!("/orders") view=OrdersPage/>
+                        <Route path=path!("/orders/:id") view=ReceiptPage/>
                         <Route path=path!("/admin/users") view=AdminUsersPage/>
+                        <Route path=path!("/admin/products") view=AdminProductsPage/>
                     </Routes>
                 </main>
             </div>
