@@ -82,6 +82,12 @@ export default defineConfig({
       LOGIN_RATE_LIMIT_PER_MINUTE: '0',
       SUPER_ADMIN_PASSWORD: 'e2e-super-admin-1',
       COOKIE_SECURE: '0',
+      // Resilience flows settle quickly: no checkout throttle unless a test sets one through
+      // the admin API, a short breaker cool-down and a fast payment retry worker.
+      THROTTLING_MAX_RPS: '0',
+      BREAKER_OPEN_SECONDS: '1',
+      PAYMENT_JOB_BACKOFF_MS: '200',
+      PAYMENT_WORKER_POLL_MS: '100',
     },
   },
 });

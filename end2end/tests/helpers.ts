@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 /** Demo accounts created by DEMO_SEED=1. */
 export const DEMO_ADMIN = { username: 'demo_admin', password: 'admin-demo-2026' } as const;
@@ -56,4 +56,25 @@ export async function loginViaForm(page: Page, username: string, password: strin
   await submitLogin(page, username, password);
   await expect(page).toHaveURL(/\/$/);
   await expect(signedInUsername(page)).toHaveText(username);
+}
+
+/**
+ * Registers a fresh customer and logs in through the JSON API with the page's own request
+ * context, which shares its cookie jar with the browser: the page is then signed in.
+ */
+export async function signInFreshCustomer(page: Page, prefix = 'shop'): Promise<string> {
+  const username = uniqueUsername(prefix);
+  const registered = await page.request.post('/api/register', {
+    data: { username, email: `${username}@example.test`, password: NEW_USER_PASSWORD },
+  });
+  expect(registered.status(), await registered.text()).toBe(201);
+  const login = await page.request.post('/api/login', { data: { username, password: NEW_USER_PASSWORD } });
+  expect(login.status(), await login.text()).toBe(200);
+  return username;
+}
+
+/** Logs an API request context in as the demo admin (the session cookie stays in it). */
+export async function loginAdminApi(request: APIRequestContext): Promise<void> {
+  const login = await request.post('/api/login', { data: DEMO_ADMIN });
+  expect(login.status(), await login.text()).toBe(200);
 }

@@ -2,13 +2,25 @@
 
 use std::sync::OnceLock;
 
+use tokio::sync::Semaphore;
+
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::platform::AppError;
 
+/// Each hash takes ~19 MiB; at most this many run at once, so a burst of logins cannot
+/// balloon the process (freed memory mostly stays with the allocator's per-thread arenas).
+const PARALLEL_HASHES: usize = 2;
+
+fn hashing_slots() -> &'static Semaphore {
+    static SLOTS: Semaphore = Semaphore::const_new(PARALLEL_HASHES);
+    &SLOTS
+}
+
 pub async fn hash(password: String) -> Result<String, AppError> {
+    let _slot = hashing_slots().acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(AppError::internal)?
 }
 
@@ -20,6 +32,7 @@ fn hash_blocking(password: &str) -> Result<String, AppError> {
 /// Verifies `password` against `stored`; with no stored hash (unknown user) it still spends
 /// the same work on a dummy hash, so response time does not reveal which usernames exist.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
+    let _slot = hashing_slots().acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || {
         let (hash, known) = match stored {
             Some(hash) => (hash, true),

@@ -1,10 +1,11 @@
 //! The checkout, step by step:
 //! 1. validate the payment choice and price the cart (reads only);
-//! 2. one transaction reserves stock and flash-sale units and records order, lines, payment
-//!    record and, for cards, a safety-net payment job;
+//! 2. one transaction reserves stock and flash-sale units and records order, lines and payment
+//!    record (cash orders are complete here);
 //! 3. cards are charged through the gateway (breaker + bounded retry), outside any transaction;
-//! 4. the outcome settles the order: paid; declined (stock released, cart kept, 402); or, when
-//!    the provider is unavailable, accepted as `payment_pending` for the background worker.
+//! 4. one transaction settles the outcome, empties the cart and stores the idempotent answer:
+//!    paid; declined (stock released, cart kept, 402); or, when the provider is unavailable,
+//!    accepted as `payment_pending` with a durable job for the background worker.
 
 use std::time::Instant;
 
@@ -19,9 +20,6 @@ use crate::payments::backoff::backoff_ms;
 use crate::payments::gateway::ChargeError;
 use crate::payments::settle;
 use crate::platform::{now_ms, AppError, AppState};
-
-/// How long a card order may sit unsettled before the worker picks it up by itself.
-const SAFETY_NET_MS: i64 = 30_000;
 
 /// The answer to a checkout, also what an idempotent replay returns.
 #[derive(Debug)]
@@ -114,9 +112,7 @@ async fn attempt(
         cart: &cart,
         method: payment.method(),
         card: card.as_ref().map(|c| c.summary()),
-        owner: &state.instance_id,
         now_ms: now,
-        job_due_ms: now + SAFETY_NET_MS,
     };
     let order_id = match store::reserve(&state.db, &reservation).await {
         Ok(id) => id,
@@ -136,62 +132,44 @@ async fn attempt(
         }
         Err(ReserveError::Db(e)) => return Err(e),
     };
-
     let Some(card) = card else {
-        store::clear_cart(&state.db, user_id).await?;
-        return finish(state, user_id, key, Ok(CheckoutReceipt { order_id, status: OrderStatus::CashOnDelivery }))
-            .await;
+        // Cash orders were closed inside the reservation.
+        return Ok(CheckoutAnswer::Accepted(CheckoutReceipt { order_id, status: OrderStatus::CashOnDelivery }));
     };
-    state.card_vault.keep(order_id, card.clone());
-    let outcome = match state
-        .payments
-        .charge(order_id, cart.totals.grand_total_cents, &card, state.checkout_attempts)
-        .await
-    {
+
+    let outcome = state.payments.charge(order_id, cart.totals.grand_total_cents, &card, state.checkout_attempts).await;
+    let now = now_ms();
+    let mut tx = state.db.write().begin().await?;
+    let answer = match outcome {
         Ok(reference) => {
-            settle::paid(&state.db, order_id, &reference, now_ms()).await?;
-            state.card_vault.forget(order_id);
-            store::clear_cart(&state.db, user_id).await?;
-            Ok(CheckoutReceipt { order_id, status: OrderStatus::Paid })
+            settle::mark_paid(&mut tx, order_id, &reference, now).await?;
+            let receipt = CheckoutReceipt { order_id, status: OrderStatus::Paid };
+            store::close_attempt(&mut tx, user_id, key, true, 200, &json!(receipt).to_string()).await?;
+            CheckoutAnswer::Accepted(receipt)
         }
         Err(ChargeError::Declined(reason)) => {
-            let message = format!("your card was declined ({reason}); nothing was charged, your cart is kept: try another card or cash on delivery");
-            settle::failed(&state.db, order_id, OrderStatus::Declined, &message, now_ms()).await?;
-            state.card_vault.forget(order_id);
+            let message = format!(
+                "your card was declined ({reason}); nothing was charged and your cart is kept: try another card or cash on delivery"
+            );
+            settle::mark_failed(&mut tx, order_id, OrderStatus::Declined, &message, now).await?;
+            store::close_attempt(&mut tx, user_id, key, false, 402, &json!({ "error": message }).to_string()).await?;
             tracing::info!(order_id, "card declined at checkout");
-            Err(AppError::PaymentDeclined(message))
+            CheckoutAnswer::Failed(AppError::PaymentDeclined(message))
         }
         Err(ChargeError::Unavailable { reason, retry_at_ms }) => {
-            // Graceful degradation: keep the reservation, let the worker charge it.
+            // Graceful degradation: keep the reservation and let the worker charge it.
+            state.card_vault.keep(order_id, card);
             let jitter = rand::Rng::gen::<f64>(&mut rand::thread_rng());
-            let due = retry_at_ms.unwrap_or_else(|| now_ms() + backoff_ms(1, 1_000, 30_000, jitter) as i64);
-            settle::retry_later(&state.db, order_id, 0, due, &reason).await?;
-            store::clear_cart(&state.db, user_id).await?;
+            let due = retry_at_ms.unwrap_or_else(|| now + backoff_ms(1, 1_000, 30_000, jitter) as i64);
+            settle::queue(&mut tx, order_id, &state.instance_id, due, &reason, now).await?;
+            let receipt = CheckoutReceipt { order_id, status: OrderStatus::PaymentPending };
+            store::close_attempt(&mut tx, user_id, key, true, 200, &json!(receipt).to_string()).await?;
             tracing::info!(order_id, reason = %reason, "payment deferred: order accepted as payment_pending");
-            Ok(CheckoutReceipt { order_id, status: OrderStatus::PaymentPending })
+            CheckoutAnswer::Accepted(receipt)
         }
     };
-    finish(state, user_id, key, outcome).await
-}
-
-/// Stores the final answer under the idempotency key (accepted orders and declines).
-async fn finish(
-    state: &AppState,
-    user_id: i64,
-    key: Option<&str>,
-    outcome: Result<CheckoutReceipt, AppError>,
-) -> Result<CheckoutAnswer, AppError> {
-    if let Some(key) = key {
-        let (status, body) = match &outcome {
-            Ok(receipt) => (200, json!(receipt)),
-            Err(err) => (err.status().as_u16(), json!({ "error": err.to_string() })),
-        };
-        store::store_answer(&state.db, user_id, key, status, &body.to_string()).await?;
-    }
-    Ok(match outcome {
-        Ok(receipt) => CheckoutAnswer::Accepted(receipt),
-        Err(err) => CheckoutAnswer::Failed(err),
-    })
+    tx.commit().await?;
+    Ok(answer)
 }
 
 fn replay(status_code: i64, response: &str) -> Result<CheckoutAnswer, AppError> {

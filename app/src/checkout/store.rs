@@ -1,5 +1,6 @@
-//! The checkout's first transaction: stock, flash-sale units, order, lines, payment record and
-//! (for cards) the safety-net payment job change together or not at all.
+//! The checkout's transactions. The first reserves: stock, flash-sale units, order, lines and
+//! payment record change together or not at all (cash orders are also closed in it). The
+//! second closes a card attempt with its outcome, the cart and the idempotent answer.
 
 use sqlx::{Any, Row, Transaction};
 
@@ -44,10 +45,7 @@ pub struct Reservation<'a> {
     pub cart: &'a Cart,
     pub method: PaymentMethod,
     pub card: Option<CardSummary>,
-    pub owner: &'a str,
     pub now_ms: i64,
-    /// When the safety-net job becomes due if nobody settles the payment first.
-    pub job_due_ms: i64,
 }
 
 /// Reserves stock and records the order. Lines are locked in product-id order so two
@@ -131,14 +129,9 @@ pub async fn reserve(db: &Db, r: &Reservation<'_>) -> Result<i64, ReserveError> 
     .bind(r.now_ms)
     .execute(&mut *tx)
     .await?;
-    if r.method == PaymentMethod::Card {
-        sqlx::query("INSERT INTO payment_jobs (order_id, owner, next_attempt_at, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(order_id)
-            .bind(r.owner)
-            .bind(r.job_due_ms)
-            .bind(r.now_ms)
-            .execute(&mut *tx)
-            .await?;
+    if r.method == PaymentMethod::Cash {
+        let answer = serde_json::json!({ "order_id": order_id, "status": status });
+        close_attempt(&mut tx, r.user_id, r.idempotency_key, true, 200, &answer.to_string()).await?;
     }
     tx.commit().await?;
     Ok(order_id)
@@ -183,20 +176,27 @@ async fn stored_answer(db: &Db, user_id: i64, key: &str) -> Result<ReserveError,
     Ok(ReserveError::Replay { status_code: row.try_get("status_code")?, response: row.try_get("response")? })
 }
 
-/// Records the final answer for an idempotency key, so replays get it.
-pub async fn store_answer(db: &Db, user_id: i64, key: &str, status_code: u16, response: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE user_id = $3 AND key = $4")
-        .bind(i64::from(status_code))
-        .bind(response)
-        .bind(user_id)
-        .bind(key)
-        .execute(db.write())
-        .await?;
-    Ok(())
-}
-
-/// Empties the cart after an accepted order.
-pub async fn clear_cart(db: &Db, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user_id).execute(db.write()).await?;
+/// Ends an attempt inside `tx`: empties the cart when the order was accepted, and records the
+/// answer under the idempotency key so replays get it.
+pub async fn close_attempt(
+    tx: &mut Transaction<'static, Any>,
+    user_id: i64,
+    key: Option<&str>,
+    clear_cart: bool,
+    status_code: u16,
+    answer: &str,
+) -> Result<(), AppError> {
+    if clear_cart {
+        sqlx::query("DELETE FROM cart_items WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    }
+    if let Some(key) = key {
+        sqlx::query("UPDATE idempotency_keys SET status_code = $1, response = $2 WHERE user_id = $3 AND key = $4")
+            .bind(i64::from(status_code))
+            .bind(answer)
+            .bind(user_id)
+            .bind(key)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }

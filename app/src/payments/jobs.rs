@@ -38,6 +38,9 @@ impl Default for WorkerSettings {
     }
 }
 
+/// How often the worker looks for pending orders a crash left without a job.
+const SWEEP_EVERY_MS: i64 = 10_000;
+
 struct Job {
     order_id: i64,
     owner: String,
@@ -49,7 +52,15 @@ struct Job {
 pub fn spawn(state: AppState, settings: WorkerSettings) {
     tokio::spawn(async move {
         let settings = Arc::new(settings);
+        let mut last_sweep = 0;
         loop {
+            let now = now_ms();
+            if now - last_sweep >= SWEEP_EVERY_MS {
+                last_sweep = now;
+                if let Err(err) = settle::fail_abandoned(&state.db, now - settings.orphan_after_ms, now).await {
+                    tracing::error!(error = %err, "sweep of abandoned orders failed");
+                }
+            }
             match run_once(&state, &settings).await {
                 Ok(0) => tokio::time::sleep(settings.poll_interval).await,
                 Ok(_) => {}

@@ -1,21 +1,25 @@
 //! Settling a pending card payment, used by the checkout and by the retry worker. Each
 //! transition only applies to an order that is still `payment_pending`, so a late duplicate
-//! (checkout and worker racing) changes nothing.
+//! (checkout and worker racing) changes nothing. The `mark_*` functions work inside a caller's
+//! transaction so the checkout can close its attempt in the same commit.
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use crate::flash_sales;
 use crate::orders::OrderStatus;
 use crate::platform::{AppError, Db};
 
-/// Charged: order paid, payment succeeded, job done, cart emptied.
-pub async fn paid(db: &Db, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
-    let mut tx = db.write().begin().await?;
-    let changed = sqlx::query("UPDATE orders SET status = 'paid', status_message = '', updated_at = $1 WHERE id = $2 AND status = 'payment_pending'")
-        .bind(now_ms)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+pub type Tx = Transaction<'static, Any>;
+
+/// Charged: order paid, payment succeeded, job (if any) done.
+pub async fn mark_paid(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
+    let changed = sqlx::query(
+        "UPDATE orders SET status = 'paid', status_message = '', updated_at = $1 WHERE id = $2 AND status = 'payment_pending'",
+    )
+    .bind(now_ms)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
     if changed.rows_affected() != 1 {
         return Ok(false);
     }
@@ -25,36 +29,42 @@ pub async fn paid(db: &Db, order_id: i64, reference: &str, now_ms: i64) -> Resul
     .bind(reference)
     .bind(now_ms)
     .bind(order_id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
     Ok(true)
 }
 
 /// Not charged and not going to be: the order is `declined` (card refused at checkout) or
 /// `payment_failed` (retries exhausted); its stock and flash-sale units are released.
-pub async fn failed(db: &Db, order_id: i64, status: OrderStatus, message: &str, now_ms: i64) -> Result<bool, AppError> {
+pub async fn mark_failed(
+    tx: &mut Tx,
+    order_id: i64,
+    status: OrderStatus,
+    message: &str,
+    now_ms: i64,
+) -> Result<bool, AppError> {
     let payment_status = if status == OrderStatus::Declined { "declined" } else { "failed" };
-    let mut tx = db.write().begin().await?;
-    let changed = sqlx::query("UPDATE orders SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4 AND status = 'payment_pending'")
-        .bind(status.as_str())
-        .bind(message)
-        .bind(now_ms)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4 AND status = 'payment_pending'",
+    )
+    .bind(status.as_str())
+    .bind(message)
+    .bind(now_ms)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
     if changed.rows_affected() != 1 {
         return Ok(false);
     }
     let user_id: i64 = sqlx::query("SELECT user_id FROM orders WHERE id = $1")
         .bind(order_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get("user_id")?;
     let lines = sqlx::query("SELECT product_id, quantity, flash_sale_id FROM order_lines WHERE order_id = $1")
         .bind(order_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
     for line in &lines {
         let product_id: i64 = line.try_get("product_id")?;
@@ -62,21 +72,56 @@ pub async fn failed(db: &Db, order_id: i64, status: OrderStatus, message: &str, 
         sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
             .bind(quantity)
             .bind(product_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if let Some(sale_id) = line.try_get::<Option<i64>, _>("flash_sale_id")? {
-            flash_sales::store::return_units(&mut tx, sale_id, user_id, quantity).await?;
+            flash_sales::store::return_units(tx, sale_id, user_id, quantity).await?;
         }
     }
     sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE order_id = $3")
         .bind(payment_status)
         .bind(now_ms)
         .bind(order_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
     Ok(true)
+}
+
+/// Hands the order to the background worker: first attempt at `due_ms`.
+pub async fn queue(
+    tx: &mut Tx,
+    order_id: i64,
+    owner: &str,
+    due_ms: i64,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO payment_jobs (order_id, owner, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(order_id)
+    .bind(owner)
+    .bind(due_ms)
+    .bind(reason)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn paid(db: &Db, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
+    let mut tx = db.write().begin().await?;
+    let changed = mark_paid(&mut tx, order_id, reference, now_ms).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+pub async fn failed(db: &Db, order_id: i64, status: OrderStatus, message: &str, now_ms: i64) -> Result<bool, AppError> {
+    let mut tx = db.write().begin().await?;
+    let changed = mark_failed(&mut tx, order_id, status, message, now_ms).await?;
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// Still pending: try again at `next_attempt_at`.
@@ -99,4 +144,27 @@ pub async fn retry_later(
 
 pub async fn pending_jobs(db: &Db) -> Result<i64, AppError> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM payment_jobs").fetch_one(db.read()).await?.try_get("n")?)
+}
+
+/// Card orders left `payment_pending` without a job: the process stopped between reserving
+/// stock and settling the payment. Their card details went with it, so they are failed and
+/// their stock released. Returns how many.
+pub async fn fail_abandoned(db: &Db, older_than_ms: i64, now_ms: i64) -> Result<usize, AppError> {
+    let rows = sqlx::query(
+        "SELECT o.id FROM orders o WHERE o.status = 'payment_pending' AND o.updated_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM payment_jobs j WHERE j.order_id = o.id) LIMIT 100",
+    )
+    .bind(older_than_ms)
+    .fetch_all(db.read())
+    .await?;
+    let mut count = 0;
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let message = "payment could not be confirmed after an interruption; nothing was charged, please order again";
+        if failed(db, id, OrderStatus::PaymentFailed, message, now_ms).await? {
+            tracing::warn!(order_id = id, "abandoned pending order failed; stock released");
+            count += 1;
+        }
+    }
+    Ok(count)
 }

@@ -76,7 +76,13 @@ pub async fn connect(url: &str, backend: Backend, max_connections: u32) -> Resul
 }
 
 fn options(max_connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))
+    // No ping before every acquire: on SQLite each statement is a hop to the connection's
+    // worker thread, and the ping doubled them. Broken connections still fail their query and
+    // are replaced.
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
 }
 
 fn sqlite_options(max_connections: u32) -> AnyPoolOptions {
