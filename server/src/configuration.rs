@@ -32,6 +32,10 @@ pub struct Settings {
     pub log_filter: String,
     pub payments: PaymentSettings,
     pub checkout: CheckoutSettings,
+    /// How long a session lookup is reused (0 = every request asks the database).
+    pub session_cache_ms: u64,
+    /// How long the anonymous storefront page is reused (0 = render every request).
+    pub storefront_cache_ms: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -97,7 +101,7 @@ impl Settings {
         let backend = Backend::from_url(&database_url)
             .ok_or_else(|| err("DATABASE_URL", "must start with sqlite:// or postgres://".to_owned()))?;
         let default_connections = match backend {
-            Backend::Sqlite => "8",
+            Backend::Sqlite => "4",
             Backend::Postgres => "16",
         };
         let database_max_connections: u32 =
@@ -203,6 +207,8 @@ impl Settings {
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
             payments,
             checkout,
+            session_cache_ms: parse(&var, "SESSION_CACHE_MS", "5000", "a whole number of milliseconds")?,
+            storefront_cache_ms: parse(&var, "STOREFRONT_CACHE_MS", "1000", "a whole number of milliseconds")?,
         })
     }
 }

@@ -6,5 +6,6 @@ pub mod configuration;
 pub mod middleware;
 pub mod migrate;
 pub mod observability;
+pub mod page_cache;
 pub mod startup;
 pub mod telemetry;

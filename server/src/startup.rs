@@ -13,7 +13,7 @@ use app::payments::gateway::{GatewaySettings, PaymentGateway};
 use app::payments::jobs::{self, WorkerSettings};
 use app::payments::provider::{self, SimulatedProvider};
 use app::payments::vault::CardVault;
-use app::platform::state::SessionSettings;
+use app::platform::state::{Caches, SessionSettings};
 use app::platform::{db, AppState, Backend};
 use app::{shell, App};
 use axum::routing::get;
@@ -23,7 +23,11 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
 use crate::configuration::Settings;
+use crate::page_cache::{self, PageCache};
 use crate::{bootstrap, middleware as mw, migrate, observability};
+
+/// How long the list of running flash sales is reused.
+const FLASH_SALE_CACHE_MS: u64 = 1_000;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -108,6 +112,10 @@ impl Application {
                 Duration::from_millis(c.queue_timeout_ms),
             )),
             checkout_attempts: p.checkout_attempts,
+            caches: Arc::new(Caches::new(
+                Duration::from_millis(settings.session_cache_ms),
+                Duration::from_millis(FLASH_SALE_CACHE_MS),
+            )),
         };
         jobs::spawn(
             state.clone(),
@@ -118,7 +126,8 @@ impl Application {
                 ..WorkerSettings::default()
             },
         );
-        let router = router(state.clone())?;
+        let page_cache = Arc::new(PageCache::new(Duration::from_millis(settings.storefront_cache_ms)));
+        let router = router(state.clone(), page_cache)?;
         Ok(Self { listener, router, state })
     }
 
@@ -135,7 +144,7 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Result<Router, BoxError> {
+fn router(state: AppState, page_cache: Arc<PageCache>) -> Result<Router, BoxError> {
     let prometheus = observability::prometheus()?;
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
@@ -156,6 +165,7 @@ fn router(state: AppState) -> Result<Router, BoxError> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), app::checkout::gate::throttle_checkout))
         .layer(middleware::from_fn_with_state(state.clone(), mw::attach_session))
+        .layer(middleware::from_fn_with_state(page_cache, page_cache::serve_cached_storefront))
         .layer(middleware::from_fn(mw::refuse_cross_site))
         .layer(middleware::from_fn(mw::request_context))
         .layer(Extension(prometheus))

@@ -69,7 +69,9 @@ pub async fn login(
     };
 
     if let Some(old) = previous_token {
-        store::delete_session(&state.db, &session::token_hash(old)).await?;
+        let old = session::token_hash(old);
+        store::delete_session(&state.db, &old).await?;
+        state.caches.sessions.remove(&old);
     }
     let now = now_ms();
     store::delete_expired_sessions(&state.db, now).await?;
@@ -82,12 +84,20 @@ pub async fn login(
 
 pub async fn logout(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
     if let Some(token) = token {
-        store::delete_session(&state.db, &session::token_hash(token)).await?;
+        let hash = session::token_hash(token);
+        store::delete_session(&state.db, &hash).await?;
+        state.caches.sessions.remove(&hash);
     }
     Ok(())
 }
 
 /// The user behind a session cookie, if the session exists and has not expired.
 pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<CurrentUser>, AppError> {
-    store::session_user(&state.db, &session::token_hash(token), now_ms()).await
+    let hash = session::token_hash(token);
+    if let Some(user) = state.caches.sessions.get(&hash) {
+        return Ok(user);
+    }
+    let user = store::session_user(&state.db, &hash, now_ms()).await?;
+    state.caches.sessions.put(hash, user.clone());
+    Ok(user)
 }

@@ -22,6 +22,8 @@ pub async fn change_role(
     if !store::set_role(&state.db, target, requested).await? {
         return Err(AppError::Forbidden("the super admin's role cannot be changed".to_owned()));
     }
+    // Sessions carry the role: drop the cached ones so the change applies to the next request.
+    state.caches.sessions.clear();
     tracing::info!(target_user_id = target, new_role = requested.as_str(), "role changed");
     Ok(requested)
 }

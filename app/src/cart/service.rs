@@ -14,9 +14,18 @@ pub async fn priced(state: &AppState, user_id: i64, now_ms: i64) -> Result<Cart,
     if rows.is_empty() {
         return Ok(Cart::default());
     }
-    let sales = flash_sales::store::running(&state.db, now_ms).await?;
-    let relevant: Vec<i64> = rows.iter().filter_map(|r| sales.get(&r.product.id).map(|s| s.id)).collect();
-    let bought = flash_sales::store::bought_by(&state.db, user_id, &relevant).await?;
+    // Which sales run comes from a cache; their unit counts are read live.
+    let mut sales = flash_sales::service::running(state, now_ms).await?;
+    sales.retain(|product_id, _| rows.iter().any(|r| r.product.id == *product_id));
+    let sale_ids: Vec<i64> = sales.values().map(|s| s.id).collect();
+    let counts = flash_sales::store::live_counts(&state.db, user_id, &sale_ids).await?;
+    let mut bought = std::collections::HashMap::new();
+    for sale in sales.values_mut() {
+        if let Some((sold, mine)) = counts.get(&sale.id) {
+            sale.units_sold = *sold;
+            bought.insert(sale.id, *mine);
+        }
+    }
     let lines = rows
         .iter()
         .map(|row| {
@@ -56,9 +65,10 @@ fn quantity_error(err: QuantityError, product: &catalog::Product) -> AppError {
     }
 }
 
-async fn active_product(state: &AppState, product_id: i64) -> Result<catalog::Product, AppError> {
-    match catalog::store::find(&state.db, product_id).await? {
-        Some(p) if p.active => Ok(p),
+/// The product (if on sale) and how many of it are already in the customer's cart.
+async fn active_product(state: &AppState, user_id: i64, product_id: i64) -> Result<(catalog::Product, i64), AppError> {
+    match store::product_with_cart_quantity(&state.db, user_id, product_id).await? {
+        Some((p, in_cart)) if p.active => Ok((p, in_cart)),
         _ => Err(AppError::NotFound(format!("no product with id {product_id} is on sale"))),
     }
 }
@@ -68,8 +78,7 @@ pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64)
     if quantity < 1 {
         return Err(AppError::Invalid(QuantityError::TooSmall.to_string()));
     }
-    let product = active_product(state, product_id).await?;
-    let in_cart = store::quantity_of(&state.db, user_id, product_id).await?;
+    let (product, in_cart) = active_product(state, user_id, product_id).await?;
     let wanted = check_quantity(in_cart + quantity, product.stock).map_err(|e| match e {
         // Say how many more can be added, not the raw stock.
         QuantityError::ShortStock { available } if in_cart > 0 => AppError::ShortStock {
@@ -85,8 +94,8 @@ pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64)
 
 /// Sets the line to exactly `quantity` (1..=stock).
 pub async fn set_quantity(state: &AppState, user_id: i64, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
-    let product = active_product(state, product_id).await?;
-    if store::quantity_of(&state.db, user_id, product_id).await? == 0 {
+    let (product, in_cart) = active_product(state, user_id, product_id).await?;
+    if in_cart == 0 {
         return Err(AppError::NotFound(format!("'{}' is not in your cart", product.name)));
     }
     let quantity = check_quantity(quantity, product.stock).map_err(|e| quantity_error(e, &product))?;

@@ -18,34 +18,42 @@ pub async fn lines(db: &Db, user_id: i64) -> Result<Vec<CartRow>, AppError> {
     .bind(user_id)
     .fetch_all(db.read())
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(CartRow {
-                quantity: row.try_get("quantity")?,
-                product: Product {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    description: row.try_get("description")?,
-                    price_cents: row.try_get("price_cents")?,
-                    stock: row.try_get("stock")?,
-                    discount_percent: row.try_get("discount_percent")?,
-                    shipping_weight_grams: row.try_get("shipping_weight_grams")?,
-                    country_of_origin: row.try_get("country_of_origin")?,
-                    requires_shipping: row.try_get::<i64, _>("requires_shipping")? != 0,
-                    active: row.try_get::<i64, _>("active")? != 0,
-                },
-            })
-        })
-        .collect()
+    rows.iter().map(|row| Ok(cart_row(row)?)).collect()
 }
 
-pub async fn quantity_of(db: &Db, user_id: i64, product_id: i64) -> Result<i64, AppError> {
-    let row = sqlx::query("SELECT quantity FROM cart_items WHERE user_id = $1 AND product_id = $2")
-        .bind(user_id)
-        .bind(product_id)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(row.map(|r| r.try_get("quantity")).transpose()?.unwrap_or(0))
+fn cart_row(row: &sqlx::any::AnyRow) -> Result<CartRow, sqlx::Error> {
+    Ok(CartRow {
+        quantity: row.try_get("quantity")?,
+        product: Product {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            price_cents: row.try_get("price_cents")?,
+            stock: row.try_get("stock")?,
+            discount_percent: row.try_get("discount_percent")?,
+            shipping_weight_grams: row.try_get("shipping_weight_grams")?,
+            country_of_origin: row.try_get("country_of_origin")?,
+            requires_shipping: row.try_get::<i64, _>("requires_shipping")? != 0,
+            active: row.try_get::<i64, _>("active")? != 0,
+        },
+    })
+}
+
+pub async fn product_with_cart_quantity(
+    db: &Db,
+    user_id: i64,
+    product_id: i64,
+) -> Result<Option<(Product, i64)>, AppError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(c.quantity, 0) AS quantity, p.id, p.name, p.description, p.price_cents, p.stock, p.discount_percent, \
+         p.shipping_weight_grams, p.country_of_origin, p.requires_shipping, p.active \
+         FROM products p LEFT JOIN cart_items c ON c.product_id = p.id AND c.user_id = $1 WHERE p.id = $2",
+    )
+    .bind(user_id)
+    .bind(product_id)
+    .fetch_optional(db.read())
+    .await?;
+    row.map(|row| Ok(cart_row(&row)?).map(|r: CartRow| (r.product, r.quantity))).transpose()
 }
 
 /// Sets the line to `quantity` (inserting it if absent).

@@ -25,7 +25,7 @@ pub async fn load_storefront() -> Result<Storefront, FnError> {
     let state = crate::platform::request::app_state()?;
     let now_ms = crate::platform::now_ms();
     let products = super::store::list_active(&state.db).await?;
-    let sales = crate::flash_sales::store::running(&state.db, now_ms).await?.into_values().collect();
+    let sales = crate::flash_sales::service::running(&state, now_ms).await?.into_values().collect();
     Ok(Storefront { products, sales, now_ms })
 }
 
@@ -38,7 +38,7 @@ pub async fn load_product(id: i64) -> Result<Storefront, FnError> {
         Some(p) if p.active => p,
         _ => return Err(AppError::NotFound(format!("no product with id {id}")).into()),
     };
-    let sales = crate::flash_sales::store::running(&state.db, now_ms).await?.remove(&id).into_iter().collect();
+    let sales = crate::flash_sales::service::running(&state, now_ms).await?.remove(&id).into_iter().collect();
     Ok(Storefront { products: vec![product], sales, now_ms })
 }
 

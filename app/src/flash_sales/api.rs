@@ -13,7 +13,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn running(State(state): State<AppState>) -> Result<Json<Vec<FlashSale>>, AppError> {
-    let mut sales: Vec<FlashSale> = super::store::running(&state.db, now_ms()).await?.into_values().collect();
+    let mut sales: Vec<FlashSale> = super::service::running(&state, now_ms()).await?.into_values().collect();
     sales.sort_by_key(|s| s.product_id);
     Ok(Json(sales))
 }

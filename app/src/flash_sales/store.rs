@@ -23,7 +23,7 @@ fn from_row(row: &AnyRow) -> Result<FlashSale, sqlx::Error> {
 }
 
 /// Sales running at `now`, by product. Sales never overlap, so there is at most one each.
-pub async fn running(db: &Db, now_ms: i64) -> Result<HashMap<i64, FlashSale>, AppError> {
+pub async fn running_uncached(db: &Db, now_ms: i64) -> Result<HashMap<i64, FlashSale>, AppError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE starts_at <= $1 AND ends_at > $1"))
         .bind(now_ms)
         .fetch_all(db.read())
@@ -48,20 +48,23 @@ pub async fn for_product(db: &Db, product_id: i64) -> Result<Vec<FlashSale>, App
     rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
 }
 
-/// Units each of `sale_ids` already sold to `user_id`.
-pub async fn bought_by(db: &Db, user_id: i64, sale_ids: &[i64]) -> Result<HashMap<i64, i64>, AppError> {
-    let mut bought = HashMap::new();
+/// For each of `sale_ids`: units sold so far (live, not cached) and units `user_id` bought.
+pub async fn live_counts(db: &Db, user_id: i64, sale_ids: &[i64]) -> Result<HashMap<i64, (i64, i64)>, AppError> {
+    let mut counts = HashMap::new();
     for sale_id in sale_ids {
-        let row = sqlx::query("SELECT quantity FROM flash_sale_purchases WHERE sale_id = $1 AND user_id = $2")
-            .bind(sale_id)
-            .bind(user_id)
-            .fetch_optional(db.read())
-            .await?;
+        let row = sqlx::query(
+            "SELECT s.units_sold, COALESCE(p.quantity, 0) AS bought FROM flash_sales s \
+             LEFT JOIN flash_sale_purchases p ON p.sale_id = s.id AND p.user_id = $2 WHERE s.id = $1",
+        )
+        .bind(sale_id)
+        .bind(user_id)
+        .fetch_optional(db.read())
+        .await?;
         if let Some(row) = row {
-            bought.insert(*sale_id, row.try_get::<i64, _>("quantity")?);
+            counts.insert(*sale_id, (row.try_get::<i64, _>("units_sold")?, row.try_get::<i64, _>("bought")?));
         }
     }
-    Ok(bought)
+    Ok(counts)
 }
 
 /// Inserts a sale unless it overlaps another of the same product (checked inside the write

@@ -5,6 +5,7 @@ pub mod db;
 pub mod error;
 pub mod request;
 pub mod state;
+pub mod ttl_cache;
 
 pub use db::{Backend, Db};
 pub use error::AppError;

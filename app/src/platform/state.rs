@@ -4,8 +4,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use super::db::Db;
+use super::ttl_cache::TtlCache;
 use crate::accounts::rate_limit::LoginLimiter;
+use crate::accounts::CurrentUser;
 use crate::checkout::gate::CheckoutGate;
+use crate::flash_sales::FlashSale;
 use crate::payments::gateway::PaymentGateway;
 use crate::payments::provider::SimulatedProvider;
 use crate::payments::vault::CardVault;
@@ -34,6 +37,22 @@ pub struct AppState {
     pub checkout_gate: Arc<CheckoutGate>,
     /// Provider calls a checkout may make before it degrades to `payment_pending`.
     pub checkout_attempts: u32,
+    pub caches: Arc<Caches>,
+}
+
+/// Short-lived copies of the two lookups every shop request makes. Changes made by this
+/// process invalidate them at once; changes by another instance show within the TTL.
+pub struct Caches {
+    /// Session token hash -> the signed-in user (or none).
+    pub sessions: TtlCache<String, Option<CurrentUser>>,
+    /// Flash sales running now, by product (one entry, key `()`).
+    pub running_sales: TtlCache<(), std::collections::HashMap<i64, FlashSale>>,
+}
+
+impl Caches {
+    pub fn new(session_ttl: std::time::Duration, sales_ttl: std::time::Duration) -> Self {
+        Self { sessions: TtlCache::new(session_ttl, 100_000), running_sales: TtlCache::new(sales_ttl, 1) }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
