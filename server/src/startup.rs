@@ -17,6 +17,7 @@ use app::platform::state::{Caches, SessionSettings};
 use app::platform::{db, AppState, Backend};
 use app::{shell, App};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{middleware, Extension, Router};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -140,7 +141,14 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
+        // Without TCP_NODELAY the last chunk of a streamed page waits for the client's delayed
+        // ACK (~40 ms) on keep-alive connections.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %err, "could not set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 

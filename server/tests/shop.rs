@@ -433,3 +433,24 @@ async fn admins_manage_products_with_validation() {
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     assert_eq!(stock_of(&app, id).await, 40);
 }
+
+#[tokio::test]
+async fn pending_orders_left_without_a_job_by_a_crash_are_failed_and_release_stock() {
+    let app = shop(&[]).await;
+    let lamp = app.product("Lamp", 1_000, 10).await;
+    let ops = admin(&app).await;
+    post(&app, &ops, "/api/admin/payment-provider", json!({ "failure_rate": 1.0, "latency_ms": 0 })).await;
+    let customer = app.signed_in("nina", Role::Customer).await;
+    add(&app, &customer, lamp, 4).await;
+    let body: Value = checkout_card(&app, &customer, CARD, None).await.json().await.expect("json");
+    assert_eq!(body["status"], "payment_pending");
+    let id = body["order_id"].as_i64().expect("id");
+    // What a crash between reserving and queueing leaves behind: a pending order, no job.
+    sqlx::query("DELETE FROM payment_jobs").execute(app.db.write()).await.expect("delete job");
+    sqlx::query("UPDATE orders SET updated_at = 0").execute(app.db.write()).await.expect("age order");
+    let now = app::platform::now_ms();
+    let failed = app::payments::settle::fail_abandoned(&app.db, now - 60_000, now).await.expect("sweep");
+    assert_eq!(failed, 1);
+    assert_eq!(get_json(&app, &customer, &format!("/api/orders/{id}")).await["status"], "payment_failed");
+    assert_eq!(stock_of(&app, lamp).await, 10);
+}

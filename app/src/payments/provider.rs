@@ -59,6 +59,9 @@ pub async fn serve(provider: Arc<SimulatedProvider>) -> std::io::Result<String> 
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let router = Router::new().route("/v1/charges", post(charge)).with_state(provider);
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, router).await {
             tracing::error!(error = %err, "simulated payment provider stopped");
