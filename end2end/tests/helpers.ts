@@ -58,19 +58,24 @@ export async function loginViaForm(page: Page, username: string, password: strin
   await expect(signedInUsername(page)).toHaveText(username);
 }
 
-/**
- * Registers a fresh customer and logs in through the JSON API with the page's own request
- * context, which shares its cookie jar with the browser: the page is then signed in.
- */
-export async function signInFreshCustomer(page: Page, prefix = 'shop'): Promise<string> {
+/** Registers a fresh customer and logs it in through the JSON API; the cookie stays in `request`. */
+export async function registerAndLogInApi(request: APIRequestContext, prefix = 'shop'): Promise<string> {
   const username = uniqueUsername(prefix);
-  const registered = await page.request.post('/api/register', {
+  const registered = await request.post('/api/register', {
     data: { username, email: `${username}@example.test`, password: NEW_USER_PASSWORD },
   });
   expect(registered.status(), await registered.text()).toBe(201);
-  const login = await page.request.post('/api/login', { data: { username, password: NEW_USER_PASSWORD } });
+  const login = await request.post('/api/login', { data: { username, password: NEW_USER_PASSWORD } });
   expect(login.status(), await login.text()).toBe(200);
   return username;
+}
+
+/**
+ * Signs the page in as a fresh customer: `page.request` shares its cookie jar with the browser
+ * context, so the session cookie from the API login applies to the page too.
+ */
+export async function signInFreshCustomer(page: Page, prefix = 'shop'): Promise<string> {
+  return registerAndLogInApi(page.request, prefix);
 }
 
 /** Logs an API request context in as the demo admin (the session cookie stays in it). */

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
-import { NEW_USER_PASSWORD, loginAdminApi, signInFreshCustomer, uniqueUsername, waitForHydration } from './helpers';
+import { loginAdminApi, registerAndLogInApi, signInFreshCustomer, waitForHydration } from './helpers';
 
 /** Test cards of the simulated payment provider. */
 const ACCEPTED_CARD = '4242424242424242';
@@ -175,15 +175,7 @@ test.describe('shop', () => {
     // Another shopper, with a cart of their own, places the first order through the API.
     const other = await playwright.request.newContext({ baseURL });
     try {
-      const otherName = uniqueUsername('other');
-      expect(
-        (
-          await other.post('/api/register', {
-            data: { username: otherName, email: `${otherName}@example.test`, password: NEW_USER_PASSWORD },
-          })
-        ).status(),
-      ).toBe(201);
-      expect((await other.post('/api/login', { data: { username: otherName, password: NEW_USER_PASSWORD } })).status()).toBe(200);
+      await registerAndLogInApi(other, 'other');
       const products: { id: number; name: string }[] = await (await other.get('/api/products')).json();
       const mouse = products.find((p) => p.name === 'Mouse')!;
       expect((await other.post('/api/cart/add', { data: { product_id: mouse.id, quantity: 1 } })).status()).toBe(200);

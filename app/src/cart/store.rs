@@ -1,5 +1,6 @@
 use sqlx::Row;
 
+use crate::catalog::store::product_from_row;
 use crate::catalog::Product;
 use crate::platform::{AppError, Db};
 
@@ -22,21 +23,7 @@ pub async fn lines(db: &Db, user_id: i64) -> Result<Vec<CartRow>, AppError> {
 }
 
 fn cart_row(row: &sqlx::any::AnyRow) -> Result<CartRow, sqlx::Error> {
-    Ok(CartRow {
-        quantity: row.try_get("quantity")?,
-        product: Product {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            description: row.try_get("description")?,
-            price_cents: row.try_get("price_cents")?,
-            stock: row.try_get("stock")?,
-            discount_percent: row.try_get("discount_percent")?,
-            shipping_weight_grams: row.try_get("shipping_weight_grams")?,
-            country_of_origin: row.try_get("country_of_origin")?,
-            requires_shipping: row.try_get::<i64, _>("requires_shipping")? != 0,
-            active: row.try_get::<i64, _>("active")? != 0,
-        },
-    })
+    Ok(CartRow { quantity: row.try_get("quantity")?, product: product_from_row(row)? })
 }
 
 pub async fn product_with_cart_quantity(

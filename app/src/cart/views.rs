@@ -37,14 +37,13 @@ pub fn provide_cart() -> CartState {
     state
 }
 
-/// Calls `refresh` on the cart each time `action_version` moves.
-fn refresh_after(cart: CartState, action_version: RwSignal<usize>) {
-    Effect::new(move |seen: Option<usize>| {
-        let now = action_version.get();
-        if seen.is_some_and(|s| s != now) {
+/// Redraws the cart after each successful action. A failed one leaves the cart as it is, so
+/// the line keeps showing its error next to the value the customer typed.
+fn refresh_after(cart: CartState, value: Signal<Option<Result<(), FnError>>>) {
+    Effect::new(move |_| {
+        if let Some(Ok(())) = value.get() {
             cart.refresh();
         }
-        now
     });
 }
 
@@ -53,7 +52,7 @@ fn refresh_after(cart: CartState, action_version: RwSignal<usize>) {
 pub fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
     let cart = expect_context::<CartState>();
     let add = ServerAction::<AddToCart>::new();
-    refresh_after(cart, add.version());
+    refresh_after(cart, add.value().into());
     let signed_in = move || cart.data.get().and_then(|r| r.ok()).is_some_and(|d| d.signed_in);
     view! {
         <Transition fallback=|| ()>
@@ -68,7 +67,7 @@ pub fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
                     <ActionForm action=add>
                         <input type="hidden" name="product_id" value=product_id/>
                         <div class="stepper">
-                            <input type="number" name="quantity" value="1" min="1" max=stock step="1" aria-label="Quantity" data-testid="quantity"/>
+                            <input type="text" inputmode="numeric" name="quantity" value="1" size="4" aria-label="Quantity" data-testid="quantity"/>
                             <button type="submit" data-testid="add-to-cart" disabled=move || add.pending().get()>"Add to cart"</button>
                         </div>
                     </ActionForm>
@@ -127,8 +126,8 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
     let cart = expect_context::<CartState>();
     let set = ServerAction::<SetCartQuantity>::new();
     let remove = ServerAction::<RemoveFromCart>::new();
-    refresh_after(cart, set.version());
-    refresh_after(cart, remove.version());
+    refresh_after(cart, set.value().into());
+    refresh_after(cart, remove.value().into());
     let id = line.product_id;
     let price = line.price;
     let sale_note = match (&line.flash_sale, line.flash_sale_limit) {
@@ -174,7 +173,7 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
             <div class="cart-line-actions">
                 <ActionForm action=set>
                     <input type="hidden" name="product_id" value=id/>
-                    <input type="number" name="quantity" value=line.quantity min="1" step="1" aria-label="Quantity" data-testid="line-quantity"/>
+                    <input type="text" inputmode="numeric" name="quantity" value=line.quantity size="4" aria-label="Quantity" data-testid="line-quantity"/>
                     <button type="submit" class="small">"Update"</button>
                 </ActionForm>
                 <ActionForm action=remove>

@@ -7,7 +7,8 @@ use crate::platform::{AppError, Db};
 const COLUMNS: &str = "id, name, description, price_cents, stock, discount_percent, shipping_weight_grams, \
                        country_of_origin, requires_shipping, active";
 
-fn from_row(row: &AnyRow) -> Result<Product, sqlx::Error> {
+/// Maps a row holding the product columns (by name) to a `Product`.
+pub fn product_from_row(row: &AnyRow) -> Result<Product, sqlx::Error> {
     Ok(Product {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -27,13 +28,13 @@ pub async fn list_active(db: &Db) -> Result<Vec<Product>, AppError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM products WHERE active = 1 ORDER BY id"))
         .fetch_all(db.read())
         .await?;
-    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
+    rows.iter().map(|r| product_from_row(r).map_err(AppError::from)).collect()
 }
 
 /// Every product, withdrawn ones included, for admins.
 pub async fn list_all(db: &Db) -> Result<Vec<Product>, AppError> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM products ORDER BY id")).fetch_all(db.read()).await?;
-    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
+    rows.iter().map(|r| product_from_row(r).map_err(AppError::from)).collect()
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<Option<Product>, AppError> {
@@ -41,7 +42,7 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Product>, AppError> {
         .bind(id)
         .fetch_optional(db.read())
         .await?;
-    row.map(|r| from_row(&r).map_err(AppError::from)).transpose()
+    row.map(|r| product_from_row(&r).map_err(AppError::from)).transpose()
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {

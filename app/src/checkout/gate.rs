@@ -140,16 +140,38 @@ pub async fn throttle_checkout(State(state): State<AppState>, req: Request, next
         let next = next.clone();
         async move { Ok::<_, Infallible>(next.run(req).await) }
     });
-    let governed = Governor::new(inner, &config).error_handler(|err| {
+    let server_fn = req.uri().path().starts_with("/rpc/");
+    let governed = Governor::new(inner, &config).error_handler(move |err| {
         let retry_after_secs = match err {
             GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
             _ => 1,
         };
         metrics::counter!("orders_rejected_total", "reason" => "throttled").increment(1);
-        AppError::Busy { retry_after_secs }.into_response()
+        busy_response(retry_after_secs, server_fn)
     });
     match governed.oneshot(req).await {
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// A 429 in the shape the caller reads: the JSON API's `{error, retry_after_secs}`, or for the
+/// page's server function the encoded `FnError`, so the storefront can show its busy banner.
+fn busy_response(retry_after_secs: u64, server_fn: bool) -> Response {
+    let busy = AppError::Busy { retry_after_secs };
+    if !server_fn {
+        return busy.into_response();
+    }
+    let error = crate::ui::errors::FnError::from(busy);
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    let mut response = Response::new(axum::body::Body::from(body));
+    *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    headers.insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after_secs));
+    headers.insert(
+        leptos::server_fn::error::SERVER_FN_ERROR_HEADER,
+        axum::http::HeaderValue::from_static("/rpc/checkout"),
+    );
+    response
 }

@@ -18,7 +18,9 @@ pub fn CheckoutFeedback() -> impl IntoView {
         Some(Ok(receipt)) => navigate(&format!("/orders/{}", receipt.order_id), Default::default()),
         Some(Err(err)) => {
             if err.status == 429 {
-                busy_until.set(ticks.get_untracked() + err.retry_after_secs.unwrap_or(1));
+                // One tick more than asked: the ticker may be about to fire, and the banner should
+                // stay up for the whole wait.
+                busy_until.set(ticks.get_untracked() + err.retry_after_secs.unwrap_or(1) + 1);
             }
             cart.refresh();
         }
