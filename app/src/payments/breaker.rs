@@ -111,6 +111,20 @@ impl Breaker {
         self.state
     }
 
+    /// Whether `try_acquire` at `now_ms` would let a call through (without taking a permit).
+    pub fn admits(&self, now_ms: i64) -> bool {
+        match self.state {
+            BreakerState::Closed => true,
+            BreakerState::Open => now_ms >= self.opened_at_ms + self.config.open_ms,
+            BreakerState::HalfOpen => !self.probe_in_flight,
+        }
+    }
+
+    /// When an open breaker will admit its probe; `None` unless open.
+    pub fn open_until_ms(&self) -> Option<i64> {
+        (self.state == BreakerState::Open).then_some(self.opened_at_ms + self.config.open_ms)
+    }
+
     /// Asks to make a call at `now_ms`.
     pub fn try_acquire(&mut self, now_ms: i64) -> Result<(Permit, Option<Transition>), Refused> {
         match self.state {
@@ -219,7 +233,10 @@ mod tests {
         assert_eq!(fail(&mut b, 1), None);
         assert_eq!(fail(&mut b, 2), Some(Transition::Opened { reason: OpenReason::ConsecutiveFailures(3) }));
         assert_eq!(b.state(), BreakerState::Open);
+        assert!(!b.admits(100));
+        assert_eq!(b.open_until_ms(), Some(5_002));
         assert_eq!(b.try_acquire(100), Err(Refused { retry_at_ms: 5_002 }));
+        assert!(b.admits(5_002));
     }
 
     #[test]
@@ -274,6 +291,7 @@ mod tests {
         let (permit, transition) = b.try_acquire(5_002).expect("probe admitted");
         assert_eq!((permit, transition), (Permit::Probe, Some(Transition::HalfOpened)));
         assert!(b.try_acquire(5_003).is_err(), "only one probe at a time");
+        assert!(!b.admits(5_003));
         assert_eq!(b.on_success(6_000, permit), Some(Transition::Closed { outage_ms: 6_000 - 2 }));
         assert_eq!(b.state(), BreakerState::Closed);
         assert!(b.try_acquire(6_001).is_ok());

@@ -95,6 +95,17 @@ impl PaymentGateway {
         }
     }
 
+    /// While the breaker is open: how long until it lets a probe through.
+    pub fn open_for_ms(&self, now_ms: i64) -> Option<i64> {
+        let cell = self.breaker.lock().ok()?;
+        cell.breaker.open_until_ms().map(|until| until - now_ms).filter(|wait| *wait > 0)
+    }
+
+    /// Whether a call made now would get past the breaker.
+    pub fn admits_calls(&self, now_ms: i64) -> bool {
+        self.breaker.lock().map(|cell| cell.breaker.admits(now_ms)).unwrap_or(false)
+    }
+
     /// Charges `amount_cents` for `order_id`, making at most `attempts` provider calls.
     pub async fn charge(
         &self,

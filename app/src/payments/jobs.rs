@@ -73,9 +73,15 @@ pub fn spawn(state: AppState, settings: WorkerSettings) {
     });
 }
 
-/// Processes the jobs that are due now; returns how many it looked at.
+/// Processes the jobs that are due now; returns how many it attempted.
 pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Result<usize, AppError> {
     let now = now_ms();
+    // While the breaker is open every attempt would be refused: leave the queue alone (and
+    // the database writer to the checkouts) until it lets a probe through.
+    if let Some(wait) = state.payments.open_for_ms(now) {
+        tokio::time::sleep(Duration::from_millis(wait.clamp(0, 1_000) as u64)).await;
+        return Ok(0);
+    }
     let rows = sqlx::query(
         "SELECT j.order_id, j.owner, j.attempts, j.next_attempt_at, o.total_cents FROM payment_jobs j \
          JOIN orders o ON o.id = j.order_id WHERE j.next_attempt_at <= $1 ORDER BY j.next_attempt_at LIMIT 256",
@@ -96,12 +102,17 @@ pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Resul
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
-    let count = jobs.len();
+    let mut attempted = 0;
     let mut running = JoinSet::new();
     for job in jobs {
         while running.len() >= settings.parallel {
             running.join_next().await;
         }
+        // Refused calls would only churn the database: stop the pass and wait for the breaker.
+        if job.owner == state.instance_id && !state.payments.admits_calls(now_ms()) {
+            break;
+        }
+        attempted += 1;
         let (state, settings) = (state.clone(), settings.clone());
         running.spawn(async move {
             let order_id = job.order_id;
@@ -111,7 +122,7 @@ pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Resul
         });
     }
     while running.join_next().await.is_some() {}
-    Ok(count)
+    Ok(attempted)
 }
 
 async fn process(state: &AppState, settings: &WorkerSettings, job: Job) -> Result<(), AppError> {
