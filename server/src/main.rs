@@ -66,7 +66,7 @@ async fn shutdown_signal() {
 }
 
 /// glibc raises its mmap threshold after large blocks are freed, after which big short-lived
-/// buffers (a password hash needs 19 MiB) come from per-thread arenas and are never returned:
+/// buffers (a password hash needs 12 MiB) come from per-thread arenas and are never returned:
 /// the process would keep hundreds of MiB after a burst of logins. A fixed threshold keeps
 /// such blocks in mmap, returned to the system when freed.
 fn limit_allocator_retention() {
