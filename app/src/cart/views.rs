@@ -54,6 +54,12 @@ pub fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
     let add = ServerAction::<AddToCart>::new();
     refresh_after(cart, add.value().into());
     let signed_in = move || cart.data.get().and_then(|r| r.ok()).is_some_and(|d| d.signed_in);
+    // The stepper keeps what was typed; −/+ move within 1..=stock (the server checks again).
+    let quantity = RwSignal::new("1".to_owned());
+    let step = move |delta: i64| {
+        let current = super::quantity::parse_quantity(&quantity.get_untracked()).unwrap_or(1);
+        quantity.set((current + delta).clamp(1, stock.max(1)).to_string());
+    };
     view! {
         <Transition fallback=|| ()>
             {move || {
@@ -67,7 +73,10 @@ pub fn AddToCartForm(product_id: i64, stock: i64) -> impl IntoView {
                     <ActionForm action=add>
                         <input type="hidden" name="product_id" value=product_id/>
                         <div class="stepper">
-                            <input type="text" inputmode="numeric" name="quantity" value="1" size="4" aria-label="Quantity" data-testid="quantity"/>
+                            <button type="button" class="step" aria-label="One fewer" on:click=move |_| step(-1)>"−"</button>
+                            <input type="text" inputmode="numeric" name="quantity" size="4" aria-label="Quantity" data-testid="quantity"
+                                prop:value=move || quantity.get() on:input=move |ev| quantity.set(event_target_value(&ev))/>
+                            <button type="button" class="step" aria-label="One more" on:click=move |_| step(1)>"+"</button>
                             <button type="submit" data-testid="add-to-cart" disabled=move || add.pending().get()>"Add to cart"</button>
                         </div>
                     </ActionForm>

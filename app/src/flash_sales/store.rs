@@ -40,14 +40,6 @@ pub async fn upcoming(db: &Db, now_ms: i64) -> Result<Vec<FlashSale>, AppError> 
     rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
 }
 
-pub async fn for_product(db: &Db, product_id: i64) -> Result<Vec<FlashSale>, AppError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE product_id = $1 ORDER BY starts_at"))
-        .bind(product_id)
-        .fetch_all(db.read())
-        .await?;
-    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
-}
-
 /// For each of `sale_ids`: units sold so far (live, not cached) and units `user_id` bought.
 pub async fn live_counts(db: &Db, user_id: i64, sale_ids: &[i64]) -> Result<HashMap<i64, (i64, i64)>, AppError> {
     let mut counts = HashMap::new();
