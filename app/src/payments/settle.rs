@@ -13,25 +13,10 @@ pub type Tx = Transaction<'static, Any>;
 
 /// Charged: order paid, payment succeeded, job (if any) done.
 pub async fn mark_paid(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
-    let changed = sqlx::query(
-        "UPDATE orders SET status = 'paid', status_message = '', updated_at = $1 WHERE id = $2 AND status = 'payment_pending'",
-    )
-    .bind(now_ms)
-    .bind(order_id)
-    .execute(&mut **tx)
-    .await?;
-    if changed.rows_affected() != 1 {
+    if !leave_pending(tx, order_id, OrderStatus::Paid, "", now_ms).await? {
         return Ok(false);
     }
-    sqlx::query(
-        "UPDATE payments SET status = 'succeeded', provider_reference = $1, updated_at = $2 WHERE order_id = $3",
-    )
-    .bind(reference)
-    .bind(now_ms)
-    .bind(order_id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+    close_payment(tx, order_id, "succeeded", Some(reference), now_ms).await?;
     Ok(true)
 }
 
@@ -44,17 +29,7 @@ pub async fn mark_failed(
     message: &str,
     now_ms: i64,
 ) -> Result<bool, AppError> {
-    let payment_status = if status == OrderStatus::Declined { "declined" } else { "failed" };
-    let changed = sqlx::query(
-        "UPDATE orders SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4 AND status = 'payment_pending'",
-    )
-    .bind(status.as_str())
-    .bind(message)
-    .bind(now_ms)
-    .bind(order_id)
-    .execute(&mut **tx)
-    .await?;
-    if changed.rows_affected() != 1 {
+    if !leave_pending(tx, order_id, status, message, now_ms).await? {
         return Ok(false);
     }
     let user_id: i64 = sqlx::query("SELECT user_id FROM orders WHERE id = $1")
@@ -78,14 +53,51 @@ pub async fn mark_failed(
             flash_sales::store::return_units(tx, sale_id, user_id, quantity).await?;
         }
     }
-    sqlx::query("UPDATE payments SET status = $1, updated_at = $2 WHERE order_id = $3")
-        .bind(payment_status)
-        .bind(now_ms)
-        .bind(order_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+    let payment_status = if status == OrderStatus::Declined { "declined" } else { "failed" };
+    close_payment(tx, order_id, payment_status, None, now_ms).await?;
     Ok(true)
+}
+
+/// Moves an order that is still `payment_pending` to `status`; false when it was settled already.
+async fn leave_pending(
+    tx: &mut Tx,
+    order_id: i64,
+    status: OrderStatus,
+    message: &str,
+    now_ms: i64,
+) -> Result<bool, AppError> {
+    let changed = sqlx::query(
+        "UPDATE orders SET status = $1, status_message = $2, updated_at = $3 WHERE id = $4 AND status = 'payment_pending'",
+    )
+    .bind(status.as_str())
+    .bind(message)
+    .bind(now_ms)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// Records the payment's final state (and the provider's reference, if charged); ends its job.
+async fn close_payment(
+    tx: &mut Tx,
+    order_id: i64,
+    status: &str,
+    reference: Option<&str>,
+    now_ms: i64,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE payments SET status = $1, provider_reference = COALESCE($2, provider_reference), updated_at = $3 \
+         WHERE order_id = $4",
+    )
+    .bind(status)
+    .bind(reference)
+    .bind(now_ms)
+    .bind(order_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM payment_jobs WHERE order_id = $1").bind(order_id).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Hands the order to the background worker: first attempt at `due_ms`.
