@@ -26,7 +26,7 @@ async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product
 async fn one_product(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Product>, AppError> {
     match store::find(&state.db, id).await? {
         Some(p) if p.active => Ok(Json(p)),
-        _ => Err(AppError::NotFound(format!("no product with id {id}"))),
+        _ => Err(not_found(id)),
     }
 }
 
@@ -53,9 +53,9 @@ async fn update(
 ) -> Result<Json<Product>, AppError> {
     let draft = json_body(body)?.validated().map_err(AppError::Invalid)?;
     if !store::update(&state.db, id, &draft).await? {
-        return Err(AppError::NotFound(format!("no product with id {id}")));
+        return Err(not_found(id));
     }
-    store::find(&state.db, id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no product with id {id}")))
+    changed(&state, id).await
 }
 
 #[derive(Deserialize)]
@@ -71,10 +71,10 @@ async fn set_stock(
 ) -> Result<Json<Product>, AppError> {
     let stock = check_stock(json_body(body)?.stock).map_err(AppError::Invalid)?;
     if !store::set_stock(&state.db, id, stock).await? {
-        return Err(AppError::NotFound(format!("no product with id {id}")));
+        return Err(not_found(id));
     }
     tracing::info!(product_id = id, stock, admin_user_id = admin.id, "product restocked");
-    store::find(&state.db, id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no product with id {id}")))
+    changed(&state, id).await
 }
 
 #[derive(Deserialize)]
@@ -90,7 +90,16 @@ async fn set_active(
 ) -> Result<Json<Product>, AppError> {
     let active = json_body(body)?.active;
     if !store::set_active(&state.db, id, active).await? {
-        return Err(AppError::NotFound(format!("no product with id {id}")));
+        return Err(not_found(id));
     }
-    store::find(&state.db, id).await?.map(Json).ok_or_else(|| AppError::NotFound(format!("no product with id {id}")))
+    changed(&state, id).await
+}
+
+fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("no product with id {id}"))
+}
+
+/// The product as stored after a change, for the answer.
+async fn changed(state: &AppState, id: i64) -> Result<Json<Product>, AppError> {
+    store::find(&state.db, id).await?.map(Json).ok_or_else(|| not_found(id))
 }
