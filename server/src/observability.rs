@@ -1,6 +1,6 @@
 //! `/metrics` (Prometheus text), `/health` (liveness) and `/ready` (database reachable).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use app::platform::AppState;
@@ -15,8 +15,12 @@ const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Installs the process-wide recorder once and returns its handle.
+/// Installs the process-wide recorder once and returns its handle. The lock makes the check
+/// and the install one step: two servers starting together (tests) must not end up with the
+/// handle of a recorder that lost the race to be installed.
 pub fn prometheus() -> Result<PrometheusHandle, BuildError> {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
@@ -24,16 +28,17 @@ pub fn prometheus() -> Result<PrometheusHandle, BuildError> {
         .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)?
         .build_recorder();
     let handle = recorder.handle();
-    if metrics::set_global_recorder(recorder).is_ok() {
-        let upkeep = handle.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
-            loop {
-                tick.tick().await;
-                upkeep.run_upkeep();
-            }
-        });
+    if let Err(err) = metrics::set_global_recorder(recorder) {
+        tracing::warn!(error = %err, "another metrics recorder is installed; /metrics will be empty");
     }
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 

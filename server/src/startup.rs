@@ -103,6 +103,7 @@ impl Application {
                 secure_cookie: settings.secure_cookies,
             },
             login_limiter,
+            hasher: Arc::new(app::accounts::password::Hasher::default()),
             instance_id: uuid::Uuid::new_v4().simple().to_string(),
             payments: Arc::new(payments),
             provider,

@@ -10,17 +10,35 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::platform::AppError;
 
-/// Each hash takes 12 MiB; at most this many run at once, so a burst of logins cannot
-/// balloon the process (freed memory mostly stays with the allocator's per-thread arenas).
-const PARALLEL_HASHES: usize = 2;
+/// Each hash takes 12 MiB; at most this many run at once (per server), so a burst of logins
+/// cannot balloon the process.
+pub const PARALLEL_HASHES: usize = 2;
 
-fn hashing_slots() -> &'static Semaphore {
-    static SLOTS: Semaphore = Semaphore::const_new(PARALLEL_HASHES);
-    &SLOTS
+/// Limits concurrent hashing; one per server, shared through the application state.
+pub struct Hasher {
+    slots: Semaphore,
 }
 
+impl Default for Hasher {
+    fn default() -> Self {
+        Self { slots: Semaphore::new(PARALLEL_HASHES) }
+    }
+}
+
+impl Hasher {
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let _slot = self.slots.acquire().await.map_err(AppError::internal)?;
+        hash(password).await
+    }
+
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        let _slot = self.slots.acquire().await.map_err(AppError::internal)?;
+        verify(password, stored).await
+    }
+}
+
+/// Hashes without a limit (start-up and tests); request paths go through `Hasher`.
 pub async fn hash(password: String) -> Result<String, AppError> {
-    let _slot = hashing_slots().acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(AppError::internal)?
 }
 
@@ -39,8 +57,8 @@ fn hash_blocking(password: &str) -> Result<String, AppError> {
 
 /// Verifies `password` against `stored`; with no stored hash (unknown user) it still spends
 /// the same work on a dummy hash, so response time does not reveal which usernames exist.
+/// Verifies without a limit; request paths go through `Hasher`.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
-    let _slot = hashing_slots().acquire().await.map_err(AppError::internal)?;
     tokio::task::spawn_blocking(move || {
         let (hash, known) = match stored {
             Some(hash) => (hash, true),

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use super::credentials::{Email, Password, Username};
 use super::model::{CurrentUser, Role};
-use super::{password, session, store};
+use super::{session, store};
 use crate::platform::{now_ms, AppError, AppState};
 
 pub struct Registration {
@@ -25,7 +25,7 @@ pub async fn register(state: &AppState, input: Registration) -> Result<CurrentUs
     if store::email_taken(&state.db, email.as_str()).await? {
         return Err(AppError::Conflict("an account with that email already exists".to_owned()));
     }
-    let hash = password::hash(password.expose().to_owned()).await?;
+    let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let id = store::insert_user(&state.db, username.as_str(), email.as_str(), &hash, Role::Customer, now_ms())
         .await?
         .ok_or_else(|| AppError::Conflict("that username or email was just taken; choose another".to_owned()))?;
@@ -59,7 +59,7 @@ pub async fn login(
         Some(c) => (Some(c.user), Some(c.password_hash)),
         None => (None, None),
     };
-    let verified = password::verify(password.to_owned(), hash).await?;
+    let verified = state.hasher.verify(password.to_owned(), hash).await?;
     let user = match user {
         Some(user) if verified => user,
         _ => {

@@ -28,6 +28,7 @@ pub struct AppState {
     pub db: Db,
     pub sessions: SessionSettings,
     pub login_limiter: Arc<LoginLimiter>,
+    pub hasher: Arc<crate::accounts::password::Hasher>,
     /// Identifies this server process (owner of the payment jobs whose cards it holds).
     pub instance_id: String,
     pub payments: Arc<PaymentGateway>,
