@@ -75,6 +75,8 @@ export default defineConfig({
     env: {
       APP_ENV: 'development',
       LEPTOS_SITE_ADDR: siteAddr,
+      // Not needed by the browser tests; off, so a dev server's metrics port does not clash.
+      METRICS_ADDR: 'off',
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_OUTPUT_NAME: 'retail',
       DATABASE_URL: freshDatabaseUrl(),

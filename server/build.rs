@@ -20,6 +20,8 @@ fn main() {
             if path.extension().and_then(|e| e.to_str()) != Some("sql") {
                 continue;
             }
+            // Each file too: an edited migration must be re-embedded (its checksum is checked).
+            println!("cargo:rerun-if-changed={}", path.display());
             let file = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
             let (version, name) = file.split_once('_').unwrap_or((&file, ""));
             let version: i64 = version.parse().unwrap_or_else(|_| panic!("migration {file} must start with a number"));

@@ -6,8 +6,9 @@ use app::catalog::model::ProductDraft;
 use app::catalog::store as catalog;
 use app::platform::{now_ms, AppError, Db};
 use rand::distributions::{Alphanumeric, DistString};
+use sqlx::Row;
 
-use crate::configuration::Settings;
+use crate::configuration::{AppEnv, Settings};
 
 /// Demo accounts created by DEMO_SEED=1; their passwords are published in the README.
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
@@ -15,6 +16,38 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
     ("alice", "alice-demo-2026", Role::Customer),
     ("bob", "bob-demo-2026", Role::Customer),
 ];
+
+/// The address domain of the demo accounts' emails: with the username, it tells a seeded demo
+/// account from a customer who happens to have chosen the same name.
+const DEMO_EMAIL_DOMAIN: &str = "demo.retail.local";
+
+/// APP_ENV=production refuses to start while demo accounts (published passwords) exist.
+pub async fn refuse_demo_accounts_in_production(db: &Db, settings: &Settings) -> Result<(), String> {
+    if settings.app_env != AppEnv::Production {
+        return Ok(());
+    }
+    let mut found = Vec::new();
+    for (username, _, _) in DEMO_ACCOUNTS {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE username = $1 AND email = $2")
+            .bind(*username)
+            .bind(format!("{username}@{DEMO_EMAIL_DOMAIN}"))
+            .fetch_one(db.read())
+            .await
+            .map_err(|e| format!("cannot check for demo accounts: {e}"))?;
+        if row.try_get::<i64, _>("n").map_err(|e| format!("cannot check for demo accounts: {e}"))? > 0 {
+            found.push(*username);
+        }
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    found.sort_unstable();
+    Err(format!(
+        "demo accounts found in the database: {}. Their passwords are published, so APP_ENV=production \
+         refuses to start: delete these users (or start on a fresh database)",
+        found.join(", ")
+    ))
+}
 
 /// Creates the super admin on first start. With SUPER_ADMIN_PASSWORD set, an existing super
 /// admin whose password differs is reset to it (how an operator recovers the account).
@@ -30,8 +63,13 @@ pub async fn ensure_super_admin(db: &Db, settings: &Settings) -> Result<(), AppE
         if let Some(wanted) = &settings.super_admin_password {
             if !password::verify(wanted.clone(), Some(existing.password_hash)).await? {
                 let hash = password::hash(wanted.clone()).await?;
-                accounts::set_password_hash(db, existing.user.id, &hash).await?;
-                tracing::warn!(username = %name, "super admin password reset from SUPER_ADMIN_PASSWORD");
+                // A reset ends every session of the account (whoever held the old password).
+                let ended = accounts::set_password_and_end_sessions(db, existing.user.id, &hash, None).await?;
+                tracing::warn!(
+                    username = %name,
+                    sessions_ended = ended,
+                    "super admin password reset from SUPER_ADMIN_PASSWORD"
+                );
             }
         }
         return Ok(());
@@ -57,7 +95,7 @@ pub async fn seed_demo(db: &Db) -> Result<(), AppError> {
             continue;
         }
         let hash = password::hash((*plain).to_owned()).await?;
-        accounts::insert_user(db, username, &format!("{username}@demo.retail.local"), &hash, *role, now_ms()).await?;
+        accounts::insert_user(db, username, &format!("{username}@{DEMO_EMAIL_DOMAIN}"), &hash, *role, now_ms()).await?;
     }
     if catalog::count(db).await? == 0 {
         for product in demo_catalogue() {

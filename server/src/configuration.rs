@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use app::accounts::credentials::Password;
 use app::platform::Backend;
 
+use crate::client_addr::TrustedProxies;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
     Development,
@@ -27,6 +29,8 @@ pub struct Settings {
     pub super_admin_email: String,
     pub super_admin_password: Option<String>,
     pub login_rate_limit_per_minute: u32,
+    /// Registrations per hour per client address (0 = off).
+    pub register_rate_limit_per_hour: u32,
     pub session_ttl_hours: i64,
     pub secure_cookies: bool,
     pub log_filter: String,
@@ -36,6 +40,33 @@ pub struct Settings {
     pub session_cache_ms: u64,
     /// How long the anonymous storefront page is reused (0 = render every request).
     pub storefront_cache_ms: u64,
+    /// The metrics listener (`METRICS_ADDR`); `None` = off.
+    pub metrics_addr: Option<SocketAddr>,
+    /// When set, every `/metrics` request needs `Authorization: Bearer <token>`, and the shop
+    /// listener serves `/metrics` too.
+    pub metrics_token: Option<String>,
+    /// Whether faults may be injected into the simulated provider (at start and live by admins):
+    /// always outside production, with `ALLOW_FAULT_INJECTION=1` in production.
+    pub fault_injection_allowed: bool,
+    /// Proxies, origins, timeouts and headers of the HTTP listener.
+    pub http: HttpSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Peers whose `X-Forwarded-For` / `Forwarded` / `X-Forwarded-Host` are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Full origins (`https://shop.example`) a state-changing request may come from; empty =
+    /// the origin's host must be the host the request was sent to.
+    pub allowed_origins: Vec<String>,
+    /// How long a connection may take to send a complete request head.
+    pub header_read_timeout_ms: u64,
+    /// How long a request may take until its response starts (503 after that).
+    pub request_timeout_ms: u64,
+    /// Production: responses also carry `Strict-Transport-Security`.
+    pub hsts: bool,
+    /// `LEPTOS_WATCH` (cargo-leptos watch): the CSP lets the live-reload websocket connect.
+    pub live_reload: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -52,6 +83,8 @@ pub struct PaymentSettings {
     pub job_max_attempts: i64,
     pub job_backoff_base_ms: u64,
     pub worker_poll_ms: u64,
+    /// An instance without a heartbeat for this long is gone; its payment jobs are taken over.
+    pub instance_liveness_ms: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +94,8 @@ pub struct CheckoutSettings {
     pub throttle_per_user: bool,
     pub max_concurrency: usize,
     pub queue_timeout_ms: u64,
+    /// How long an Idempotency-Key answers replays before it expires and is purged.
+    pub idempotency_key_ttl_seconds: i64,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -78,6 +113,8 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/retail.db";
+/// Loopback, so metrics are not public; not 9090, which Prometheus itself listens on.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 
 impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -100,6 +137,9 @@ impl Settings {
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         let backend = Backend::from_url(&database_url)
             .ok_or_else(|| err("DATABASE_URL", "must start with sqlite:// or postgres://".to_owned()))?;
+        if backend == Backend::Postgres {
+            check_postgres_tls(&database_url)?;
+        }
         // Measured on 2 cores with PostgreSQL on the same box: 3 connections gave 812 checkouts/s
         // at p95 11 ms, 16 gave 448/s at p95 93 ms (its backends fought over the cores).
         let default_connections = match backend {
@@ -144,6 +184,11 @@ impl Settings {
 
         let login_rate_limit_per_minute =
             parse(&var, "LOGIN_RATE_LIMIT_PER_MINUTE", "10", "a whole number (0 turns the limit off)")?;
+        // Off by default when logins are unlimited: load runs register hundreds of users from
+        // one address and turn the account limits off with that one switch.
+        let register_default = if login_rate_limit_per_minute == 0 { "0" } else { "20" };
+        let register_rate_limit_per_hour =
+            parse(&var, "REGISTER_RATE_LIMIT_PER_HOUR", register_default, "a whole number (0 turns the limit off)")?;
         let session_ttl_hours: i64 = parse(&var, "SESSION_TTL_HOURS", "168", "a whole number of hours from 1 to 8760")?;
         if !(1..=8760).contains(&session_ttl_hours) {
             return Err(err("SESSION_TTL_HOURS", "must be from 1 to 8760".to_owned()));
@@ -156,9 +201,27 @@ impl Settings {
                 return Err(err("PAYMENT_PROVIDER_URL", format!("'{url}' is not an http(s) URL")));
             }
         }
+        if production && provider_url.is_none() && !flag(&var, "ALLOW_SIMULATED_PROVIDER", false)? {
+            return Err(err(
+                "PAYMENT_PROVIDER_URL",
+                "must be set when APP_ENV=production: the simulated provider takes no real payments \
+                 (set ALLOW_SIMULATED_PROVIDER=1 to run on it anyway)"
+                    .to_owned(),
+            ));
+        }
+        let fault_injection_allowed = flag(&var, "ALLOW_FAULT_INJECTION", !production)?;
         let failure_rate: f64 = parse(&var, "PAYMENT_FAILURE_RATE", "0", "a number from 0.0 to 1.0")?;
         if !(0.0..=1.0).contains(&failure_rate) {
             return Err(err("PAYMENT_FAILURE_RATE", "must be from 0.0 to 1.0".to_owned()));
+        }
+        let latency_ms: u64 = parse(&var, "PAYMENT_LATENCY_MS", "0", "a whole number of milliseconds")?;
+        for (name, injected) in [("PAYMENT_FAILURE_RATE", failure_rate > 0.0), ("PAYMENT_LATENCY_MS", latency_ms > 0)] {
+            if injected && !fault_injection_allowed {
+                return Err(err(
+                    name,
+                    "must be 0: fault injection is off (set ALLOW_FAULT_INJECTION=1 to allow it)".to_owned(),
+                ));
+            }
         }
         let breaker_failure_rate: f64 = parse(&var, "BREAKER_FAILURE_RATE", "0.5", "a number from 0.0 to 1.0")?;
         if !(0.0..=1.0).contains(&breaker_failure_rate) {
@@ -167,7 +230,7 @@ impl Settings {
         let payments = PaymentSettings {
             provider_url: provider_url.map(|u| u.trim_end_matches('/').to_owned()),
             failure_rate,
-            latency_ms: parse(&var, "PAYMENT_LATENCY_MS", "0", "a whole number of milliseconds")?,
+            latency_ms,
             timeout_ms: positive(&var, "PAYMENT_TIMEOUT_MS", "1000")?,
             checkout_attempts: positive(&var, "PAYMENT_RETRY_ATTEMPTS", "3")?,
             breaker_consecutive_failures: positive(&var, "BREAKER_CONSECUTIVE_FAILURES", "5")?,
@@ -176,6 +239,7 @@ impl Settings {
             job_max_attempts: positive(&var, "PAYMENT_JOB_MAX_ATTEMPTS", "10")?,
             job_backoff_base_ms: positive(&var, "PAYMENT_JOB_BACKOFF_MS", "1000")?,
             worker_poll_ms: positive(&var, "PAYMENT_WORKER_POLL_MS", "250")?,
+            instance_liveness_ms: positive(&var, "INSTANCE_LIVENESS_MS", "15000")?,
         };
         let throttle_per_user = match var("THROTTLING_KEY").as_deref() {
             None | Some("global") => false,
@@ -188,6 +252,32 @@ impl Settings {
             throttle_per_user,
             max_concurrency: positive(&var, "CHECKOUT_MAX_CONCURRENCY", "64")?,
             queue_timeout_ms: parse(&var, "CHECKOUT_QUEUE_TIMEOUT_MS", "200", "a whole number of milliseconds")?,
+            idempotency_key_ttl_seconds: positive(&var, "IDEMPOTENCY_KEY_TTL_SECONDS", "86400")?,
+        };
+
+        let metrics_addr = match var("METRICS_ADDR").as_deref() {
+            Some("off" | "0") => None,
+            _ => Some(parse(
+                &var,
+                "METRICS_ADDR",
+                DEFAULT_METRICS_ADDR,
+                "a host:port socket address such as 127.0.0.1:9464, or off",
+            )?),
+        };
+        let metrics_token = var("METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic())) {
+            return Err(err("METRICS_TOKEN", "must be at least 16 printable characters without spaces".to_owned()));
+        }
+
+        let http = HttpSettings {
+            trusted_proxies: TrustedProxies::parse(&var("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| err("TRUSTED_PROXIES", e))?,
+            allowed_origins: allowed_origins(&var("ALLOWED_ORIGINS").unwrap_or_default())
+                .map_err(|e| err("ALLOWED_ORIGINS", e))?,
+            header_read_timeout_ms: positive(&var, "HEADER_READ_TIMEOUT_MS", "10000")?,
+            request_timeout_ms: positive(&var, "REQUEST_TIMEOUT_MS", "30000")?,
+            hsts: production,
+            live_reload: !production && get("LEPTOS_WATCH").is_some(),
         };
 
         Ok(Settings {
@@ -204,6 +294,7 @@ impl Settings {
             super_admin_email,
             super_admin_password,
             login_rate_limit_per_minute,
+            register_rate_limit_per_hour,
             session_ttl_hours,
             secure_cookies,
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
@@ -211,9 +302,53 @@ impl Settings {
             checkout,
             session_cache_ms: parse(&var, "SESSION_CACHE_MS", "5000", "a whole number of milliseconds")?,
             storefront_cache_ms: parse(&var, "STOREFRONT_CACHE_MS", "1000", "a whole number of milliseconds")?,
+            metrics_addr,
+            metrics_token,
+            fault_injection_allowed,
+            http,
         })
     }
 }
+
+/// `ALLOWED_ORIGINS`: comma-separated `scheme://host[:port]`, compared exactly (lower case).
+fn allowed_origins(list: &str) -> Result<Vec<String>, String> {
+    let mut origins = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let origin = item.strip_suffix('/').unwrap_or(item).to_ascii_lowercase();
+        let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let valid = host.is_some_and(|h| {
+            !h.is_empty() && !h.contains(|c: char| matches!(c, '/' | '?' | '#' | '@') || c.is_whitespace())
+        });
+        if !valid {
+            return Err(format!("'{item}' is not an origin such as https://shop.example (scheme and host, no path)"));
+        }
+        origins.push(origin);
+    }
+    Ok(origins)
+}
+
+/// PostgreSQL TLS settings in the URL (connections use rustls): a known `sslmode`, and a CA
+/// file that exists when one is named.
+fn check_postgres_tls(url: &str) -> Result<(), ConfigError> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    for (key, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        match key {
+            "sslmode" if !POSTGRES_SSL_MODES.contains(&value) => {
+                return Err(err(
+                    "DATABASE_URL",
+                    format!("sslmode '{value}' is not one of: {}", POSTGRES_SSL_MODES.join(", ")),
+                ))
+            }
+            "sslrootcert" | "sslcert" | "sslkey" if !std::path::Path::new(value).is_file() => {
+                return Err(err("DATABASE_URL", format!("{key} '{value}' is not a readable file")))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+const POSTGRES_SSL_MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
 
 fn err(variable: &'static str, problem: String) -> ConfigError {
     ConfigError { variable, problem }
@@ -300,8 +435,12 @@ mod tests {
     fn production_requires_an_explicit_super_admin_password() {
         let e = settings(&[("APP_ENV", "production")]).expect_err("no password");
         assert_eq!(e.variable, "SUPER_ADMIN_PASSWORD");
-        let ok = settings(&[("APP_ENV", "production"), ("SUPER_ADMIN_PASSWORD", "a-long-secret-42")])
-            .expect("explicit secret");
+        let ok = settings(&[
+            ("APP_ENV", "production"),
+            ("SUPER_ADMIN_PASSWORD", "a-long-secret-42"),
+            ("PAYMENT_PROVIDER_URL", "https://pay.example.com"),
+        ])
+        .expect("explicit secret");
         assert!(ok.secure_cookies);
     }
 
@@ -323,10 +462,125 @@ mod tests {
     }
 
     #[test]
+    fn registrations_are_limited_per_hour_unless_account_limits_are_off() {
+        assert_eq!(settings(&[]).expect("defaults").register_rate_limit_per_hour, 20);
+        let load = settings(&[("LOGIN_RATE_LIMIT_PER_MINUTE", "0")]).expect("valid");
+        assert_eq!(load.register_rate_limit_per_hour, 0);
+        let explicit =
+            settings(&[("LOGIN_RATE_LIMIT_PER_MINUTE", "0"), ("REGISTER_RATE_LIMIT_PER_HOUR", "5")]).expect("valid");
+        assert_eq!(explicit.register_rate_limit_per_hour, 5);
+        assert_eq!(
+            settings(&[("REGISTER_RATE_LIMIT_PER_HOUR", "many")]).expect_err("not a number").variable,
+            "REGISTER_RATE_LIMIT_PER_HOUR"
+        );
+    }
+
+    #[test]
     fn production_refuses_demo_accounts() {
         let e =
             settings(&[("APP_ENV", "production"), ("SUPER_ADMIN_PASSWORD", "a-long-secret-42"), ("DEMO_SEED", "1")])
                 .expect_err("demo refused");
         assert_eq!(e.variable, "DEMO_SEED");
+    }
+
+    const PRODUCTION: [(&str, &str); 2] = [("APP_ENV", "production"), ("SUPER_ADMIN_PASSWORD", "a-long-secret-42")];
+
+    fn production(extra: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let mut pairs = PRODUCTION.to_vec();
+        pairs.extend_from_slice(extra);
+        settings(&pairs)
+    }
+
+    #[test]
+    fn production_refuses_the_simulated_provider_unless_allowed() {
+        let e = production(&[]).expect_err("simulated provider");
+        assert_eq!(e.variable, "PAYMENT_PROVIDER_URL");
+        assert_eq!(
+            e.problem,
+            "must be set when APP_ENV=production: the simulated provider takes no real payments \
+             (set ALLOW_SIMULATED_PROVIDER=1 to run on it anyway)"
+        );
+        let allowed = production(&[("ALLOW_SIMULATED_PROVIDER", "1")]).expect("explicitly allowed");
+        assert_eq!(allowed.payments.provider_url, None);
+        assert!(!allowed.fault_injection_allowed);
+        let real = production(&[("PAYMENT_PROVIDER_URL", "https://pay.example.com/")]).expect("a real provider");
+        assert_eq!(real.payments.provider_url.as_deref(), Some("https://pay.example.com"));
+        assert!(settings(&[]).expect("development").payments.provider_url.is_none());
+    }
+
+    #[test]
+    fn production_refuses_fault_injection_unless_allowed() {
+        let simulated = ("ALLOW_SIMULATED_PROVIDER", "1");
+        for (name, value) in [("PAYMENT_FAILURE_RATE", "0.1"), ("PAYMENT_LATENCY_MS", "50")] {
+            let e = production(&[simulated, (name, value)]).expect_err("fault refused");
+            assert_eq!(e.variable, name);
+            assert_eq!(e.problem, "must be 0: fault injection is off (set ALLOW_FAULT_INJECTION=1 to allow it)");
+            let ok = production(&[simulated, (name, value), ("ALLOW_FAULT_INJECTION", "1")]).expect("allowed");
+            assert!(ok.fault_injection_allowed);
+        }
+        assert!(production(&[simulated, ("PAYMENT_FAILURE_RATE", "0")]).is_ok(), "zero is no fault");
+        assert!(settings(&[]).expect("development").fault_injection_allowed);
+        let off = settings(&[("ALLOW_FAULT_INJECTION", "0"), ("PAYMENT_FAILURE_RATE", "0.5")]).expect_err("off");
+        assert_eq!(off.variable, "PAYMENT_FAILURE_RATE");
+    }
+
+    #[test]
+    fn metrics_listen_on_loopback_by_default_and_can_be_turned_off() {
+        let s = settings(&[]).expect("defaults");
+        assert_eq!(s.metrics_addr.map(|a| a.to_string()).as_deref(), Some("127.0.0.1:9464"));
+        assert_eq!(s.metrics_token, None);
+        assert_eq!(settings(&[("METRICS_ADDR", "off")]).expect("off").metrics_addr, None);
+        assert_eq!(settings(&[("METRICS_ADDR", "0")]).expect("off").metrics_addr, None);
+        let any = settings(&[("METRICS_ADDR", "0.0.0.0:9100")]).expect("explicit");
+        assert_eq!(any.metrics_addr.map(|a| a.to_string()).as_deref(), Some("0.0.0.0:9100"));
+        let e = settings(&[("METRICS_ADDR", "localhost")]).expect_err("not an address");
+        assert_eq!(e.to_string(), "configuration error: METRICS_ADDR: 'localhost' is not a host:port socket address such as 127.0.0.1:9464, or off");
+        let token = settings(&[("METRICS_TOKEN", "0123456789abcdef")]).expect("token");
+        assert_eq!(token.metrics_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(settings(&[("METRICS_TOKEN", "short")]).expect_err("short").variable, "METRICS_TOKEN");
+    }
+
+    #[test]
+    fn postgres_tls_settings_are_checked() {
+        let require = settings(&[("DATABASE_URL", "postgres://u:p@db.example.com/shop?sslmode=require")]);
+        assert!(require.is_ok(), "sslmode=require is supported");
+        let e = settings(&[("DATABASE_URL", "postgres://u:p@db/shop?sslmode=required")]).expect_err("bad mode");
+        assert_eq!(e.variable, "DATABASE_URL");
+        assert_eq!(
+            e.problem,
+            "sslmode 'required' is not one of: disable, allow, prefer, require, verify-ca, verify-full"
+        );
+        let e = settings(&[("DATABASE_URL", "postgres://u:p@db/shop?sslmode=verify-full&sslrootcert=/no/such/ca.pem")])
+            .expect_err("missing CA");
+        assert_eq!(e.problem, "sslrootcert '/no/such/ca.pem' is not a readable file");
+    }
+
+    #[test]
+    fn proxies_origins_and_timeouts_are_checked() {
+        let s = settings(&[]).expect("defaults");
+        assert!(s.http.trusted_proxies.is_empty());
+        assert!(s.http.allowed_origins.is_empty());
+        assert_eq!((s.http.header_read_timeout_ms, s.http.request_timeout_ms), (10_000, 30_000));
+        assert!(!s.http.hsts);
+        let s = settings(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+            ("ALLOWED_ORIGINS", "https://Shop.example/, http://localhost:3000"),
+        ])
+        .expect("valid");
+        assert!(s.http.trusted_proxies.contains("10.1.2.3".parse().expect("ip")));
+        assert_eq!(s.http.allowed_origins, ["https://shop.example", "http://localhost:3000"]);
+        assert_eq!(settings(&[("TRUSTED_PROXIES", "proxy.local")]).expect_err("name").variable, "TRUSTED_PROXIES");
+        assert_eq!(settings(&[("TRUSTED_PROXIES", "10.0.0.0/40")]).expect_err("prefix").variable, "TRUSTED_PROXIES");
+        for bad in ["shop.example", "https://", "https://shop.example/path", "ftp://shop.example"] {
+            assert_eq!(settings(&[("ALLOWED_ORIGINS", bad)]).expect_err(bad).variable, "ALLOWED_ORIGINS");
+        }
+        assert_eq!(settings(&[("REQUEST_TIMEOUT_MS", "0")]).expect_err("zero").variable, "REQUEST_TIMEOUT_MS");
+        let production = settings(&[
+            ("APP_ENV", "production"),
+            ("SUPER_ADMIN_PASSWORD", "a-long-secret-42"),
+            ("PAYMENT_PROVIDER_URL", "https://pay.example.com"),
+        ])
+        .expect("production");
+        assert!(production.http.hsts, "HSTS in production");
     }
 }

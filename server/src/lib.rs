@@ -2,7 +2,9 @@
 //! and the router. Features live in the `app` crate.
 
 pub mod bootstrap;
+pub mod client_addr;
 pub mod configuration;
+pub mod hardening;
 pub mod middleware;
 pub mod migrate;
 pub mod observability;

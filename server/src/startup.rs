@@ -13,19 +13,18 @@ use app::payments::gateway::{GatewaySettings, PaymentGateway};
 use app::payments::jobs::{self, WorkerSettings};
 use app::payments::provider::{self, SimulatedProvider};
 use app::payments::vault::CardVault;
-use app::platform::state::{Caches, SessionSettings};
+use app::platform::state::{Caches, CheckoutTimes, SessionSettings};
 use app::platform::{db, AppState, Backend};
 use app::{shell, App};
 use axum::routing::get;
-use axum::serve::ListenerExt;
-use axum::{middleware, Extension, Router};
+use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::configuration::Settings;
+use crate::configuration::{HttpSettings, Settings};
 use crate::page_cache::{self, PageCache};
-use crate::{bootstrap, middleware as mw, migrate, observability};
+use crate::{bootstrap, hardening, middleware as mw, migrate, observability};
 
 /// How long the list of running flash sales is reused.
 const FLASH_SALE_CACHE_MS: u64 = 1_000;
@@ -35,17 +34,22 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The metrics listener (METRICS_ADDR) and its router; `None` when turned off.
+    metrics: Option<(TcpListener, Router)>,
+    /// HEADER_READ_TIMEOUT_MS of the shop listener.
+    header_read_timeout: Duration,
     pub state: AppState,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, BoxError> {
         let url = prepare_database_url(&settings)?;
-        let pool = db::connect(&url, settings.backend, settings.database_max_connections)
-            .await
-            .map_err(|e| format!("cannot open the database ({}): {e}", settings.backend.name()))?;
+        let pool = db::connect(&url, settings.backend, settings.database_max_connections).await.map_err(|e| {
+            format!("cannot open the database ({}): {e}{}", settings.backend.name(), tls_hint(&settings, &e))
+        })?;
         let applied = migrate::run(&pool).await.map_err(|e| format!("migration failed: {e}"))?;
         tracing::info!(backend = settings.backend.name(), applied, "database ready");
+        bootstrap::refuse_demo_accounts_in_production(&pool, &settings).await?;
         bootstrap::ensure_super_admin(&pool, &settings).await.map_err(|e| format!("super admin setup failed: {e}"))?;
         if settings.demo_seed {
             bootstrap::seed_demo(&pool).await.map_err(|e| format!("demo seed failed: {e}"))?;
@@ -54,13 +58,22 @@ impl Application {
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .map_err(|e| format!("cannot listen on {} (LEPTOS_SITE_ADDR): {e}", settings.site_addr))?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                format!("cannot listen on {addr} (METRICS_ADDR; METRICS_ADDR=off turns the metrics listener off): {e}")
+            })?),
+            None => None,
+        };
         let leptos_options = LeptosOptions::builder()
             .output_name(settings.output_name.clone())
             .site_root(settings.site_root.clone())
             .site_pkg_dir(settings.site_pkg_dir.clone())
             .site_addr(listener.local_addr()?)
             .build();
-        let login_limiter = Arc::new(LoginLimiter::new(settings.login_rate_limit_per_minute));
+        let login_limiter = Arc::new(
+            LoginLimiter::new(settings.login_rate_limit_per_minute)
+                .with_registrations_per_hour(settings.register_rate_limit_per_hour),
+        );
         spawn_housekeeping(login_limiter.clone());
         let p = &settings.payments;
         let (provider, provider_url) = match &p.provider_url {
@@ -107,6 +120,7 @@ impl Application {
             instance_id: uuid::Uuid::new_v4().simple().to_string(),
             payments: Arc::new(payments),
             provider,
+            fault_injection_allowed: settings.fault_injection_allowed,
             card_vault: Arc::new(CardVault::default()),
             checkout_gate: Arc::new(CheckoutGate::new(
                 throttle,
@@ -114,6 +128,7 @@ impl Application {
                 Duration::from_millis(c.queue_timeout_ms),
             )),
             checkout_attempts: p.checkout_attempts,
+            checkout: checkout_times(&settings),
             caches: Arc::new(Caches::new(
                 Duration::from_millis(settings.session_cache_ms),
                 Duration::from_millis(FLASH_SALE_CACHE_MS),
@@ -125,12 +140,35 @@ impl Application {
                 poll_interval: Duration::from_millis(p.worker_poll_ms),
                 max_attempts: p.job_max_attempts,
                 backoff_base_ms: p.job_backoff_base_ms,
+                liveness_ms: p.instance_liveness_ms,
+                claim_ms: claim_ms(p.timeout_ms),
+                purge_every_ms: (c.idempotency_key_ttl_seconds * 1000).clamp(500, 60_000),
                 ..WorkerSettings::default()
             },
         );
         let page_cache = Arc::new(PageCache::new(Duration::from_millis(settings.storefront_cache_ms)));
-        let router = router(state.clone(), page_cache)?;
-        Ok(Self { listener, router, state })
+        let scrape =
+            observability::Metrics::new(observability::prometheus()?, state.clone(), settings.metrics_token.clone());
+        // The shop listener serves /metrics only behind a token.
+        let public_metrics =
+            if settings.metrics_token.is_some() { observability::routes(scrape.clone()) } else { Router::new() };
+        let http = Arc::new(settings.http.clone());
+        let router = hardening::wrap(router(state.clone(), page_cache, public_metrics, http.clone())?, http);
+        let header_read_timeout = Duration::from_millis(settings.http.header_read_timeout_ms);
+        let metrics = metrics_listener.map(|listener| (listener, observability::routes(scrape)));
+        if let Some((listener, _)) = &metrics {
+            let addr = listener.local_addr()?;
+            if !addr.ip().is_loopback() && settings.metrics_token.is_none() {
+                tracing::warn!(addr = %addr, "metrics are served without a token on a non-loopback address (METRICS_TOKEN)");
+            }
+            tracing::info!(url = %format!("http://{addr}/metrics"), "metrics listening");
+        }
+        Ok(Self { listener, router, metrics, header_read_timeout, state })
+    }
+
+    /// Where the metrics listener is bound, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -141,26 +179,33 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        // Without TCP_NODELAY the last chunk of a streamed page waits for the client's delayed
-        // ACK (~40 ms) on keep-alive connections.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(err) = tcp.set_nodelay(true) {
-                tracing::warn!(error = %err, "could not set TCP_NODELAY");
-            }
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, router).await {
+                    tracing::error!(error = %err, "metrics listener stopped");
+                }
+            })
         });
-        axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+        let served = hardening::serve(self.listener, self.router, self.header_read_timeout, shutdown).await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        served
     }
 }
 
-fn router(state: AppState, page_cache: Arc<PageCache>) -> Result<Router, BoxError> {
-    let prometheus = observability::prometheus()?;
+fn router(
+    state: AppState,
+    page_cache: Arc<PageCache>,
+    metrics: Router<AppState>,
+    http: Arc<HttpSettings>,
+) -> Result<Router, BoxError> {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let router = Router::new()
         .route("/health", get(observability::health))
         .route("/ready", get(observability::ready))
-        .route("/metrics", get(observability::metrics))
+        .merge(metrics)
         .merge(app::accounts::api::routes())
         .merge(app::admin::api::routes())
         .merge(app::catalog::api::routes())
@@ -170,16 +215,46 @@ fn router(state: AppState, page_cache: Arc<PageCache>) -> Result<Router, BoxErro
         .merge(app::orders::api::routes())
         .merge(app::payments::api::routes())
         .merge(app::flash_sales::api::routes())
-        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), app::checkout::gate::throttle_checkout))
+        .leptos_routes_with_context(&state, routes, hardening::provide_request_nonce, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            hardening::provide_request_nonce,
+            shell,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), mw::attach_session))
         .layer(middleware::from_fn_with_state(page_cache, page_cache::serve_cached_storefront))
-        .layer(middleware::from_fn(mw::refuse_cross_site))
-        .layer(middleware::from_fn(mw::request_context))
-        .layer(Extension(prometheus))
+        .layer(middleware::from_fn_with_state(http, mw::refuse_cross_site))
         .with_state(state);
     Ok(router)
+}
+
+/// A checkout makes at most `attempts` calls of `timeout` each, with backoff of at most 200 ms
+/// between them, then settles in one transaction (which may wait up to the pool's 5 s acquire
+/// timeout). Its order's job is left alone well past that.
+fn checkout_times(settings: &Settings) -> CheckoutTimes {
+    let p = &settings.payments;
+    let calls_ms = i64::from(p.checkout_attempts)
+        .saturating_mul(i64::try_from(p.timeout_ms).unwrap_or(i64::MAX).saturating_add(200));
+    CheckoutTimes {
+        key_ttl_ms: settings.checkout.idempotency_key_ttl_seconds.saturating_mul(1000),
+        lease_ms: calls_ms.saturating_add(10_000),
+    }
+}
+
+/// A worker's run of a job makes one call: other passes keep away for much longer.
+fn claim_ms(timeout_ms: u64) -> i64 {
+    i64::try_from(timeout_ms).unwrap_or(i64::MAX).saturating_mul(2).saturating_add(10_000).max(60_000)
+}
+
+/// A PostgreSQL connection that failed while TLS was asked for (or offered): what to check.
+fn tls_hint(settings: &Settings, err: &sqlx::Error) -> &'static str {
+    let text = err.to_string().to_ascii_lowercase();
+    let about_tls = ["tls", "ssl", "certificate"].iter().any(|word| text.contains(word));
+    if settings.backend == Backend::Postgres && about_tls {
+        " (TLS: DATABASE_URL's sslmode=require needs a server that accepts TLS; verify-ca and verify-full \
+         also need sslrootcert=<CA file> naming the CA that signed the server's certificate)"
+    } else {
+        ""
+    }
 }
 
 /// SQLite: make sure the file's folder exists and the driver may create the file.

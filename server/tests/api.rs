@@ -297,7 +297,7 @@ async fn metrics_count_requests_by_route_template() {
     for _ in 0..3 {
         app.post_json("/api/admin/users/42/role", &json!({ "role": "admin" })).await;
     }
-    let text = app.get("/metrics").await.text().await.expect("metrics");
+    let text = app.client.get(&app.metrics_url).send().await.expect("scrape").text().await.expect("metrics");
     let counter = text
         .lines()
         .find(|l| {

@@ -18,6 +18,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/register", post(register))
         .route("/api/login", post(login))
         .route("/api/logout", post(logout))
+        .route("/api/logout-all", post(logout_all))
+        .route("/api/password", post(change_password))
         .route("/api/me", get(me))
 }
 
@@ -36,12 +38,12 @@ struct RegisterBody {
 
 async fn register(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     body: Result<Json<RegisterBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let body = json_body(body)?;
-    let user =
-        service::register(&state, Registration { username: body.username, email: body.email, password: body.password })
-            .await?;
+    let registration = Registration { username: body.username, email: body.email, password: body.password };
+    let user = service::register(&state, registration, ip).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": user.id, "username": user.username, "role": user.role })))
         .into_response())
 }
@@ -59,7 +61,7 @@ async fn login(
     body: Result<Json<LoginBody>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let body = json_body(body)?;
-    let previous = session::token_from_headers(&headers);
+    let previous = session::token(&headers, &state.sessions);
     let logged_in = service::login(&state, &body.username, &body.password, ip, previous.as_deref()).await?;
     let cookie = session::set_cookie(&logged_in.token, &state.sessions);
     let user = logged_in.user;
@@ -68,10 +70,37 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let token = session::token_from_headers(&headers);
+    let token = session::token(&headers, &state.sessions);
     service::logout(&state, token.as_deref()).await?;
     Ok(([(header::SET_COOKIE, session::clear_cookie(&state.sessions))], Json(json!({ "logged_out": true })))
         .into_response())
+}
+
+async fn logout_all(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Response, AppError> {
+    let ended = service::logout_everywhere(&state, &user).await?;
+    let body = Json(json!({ "logged_out": true, "sessions_ended": ended }));
+    Ok(([(header::SET_COOKIE, session::clear_cookie(&state.sessions))], body).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    SignedIn(user): SignedIn,
+    headers: HeaderMap,
+    body: Result<Json<PasswordBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let body = json_body(body)?;
+    let token = session::token(&headers, &state.sessions);
+    let ended =
+        service::change_password(&state, &user, token.as_deref(), ip, &body.current_password, &body.new_password)
+            .await?;
+    Ok(Json(json!({ "password_changed": true, "sessions_ended": ended })))
 }
 
 async fn me(SignedIn(user): SignedIn) -> Json<serde_json::Value> {

@@ -68,9 +68,13 @@ pub enum RoleChangeError {
     TargetIsSuperAdmin,
     #[error("a role can only be set to customer or admin")]
     CannotGrantSuperAdmin,
+    #[error("only the super admin can grant or remove the admin role")]
+    OnlySuperAdminManagesAdmins,
 }
 
-/// Decides whether `actor` may set a user whose role is `current` to `requested`.
+/// Decides whether `actor` may set a user whose role is `current` to `requested`. Admins can
+/// see the user list, but only the super admin grants or removes the admin role (so one
+/// compromised admin cannot mint more, or lock the others out); nobody changes the super admin.
 pub fn check_role_change(actor: Role, current: Role, requested: Role) -> Result<(), RoleChangeError> {
     if !actor.is_admin() {
         return Err(RoleChangeError::NotAnAdmin);
@@ -80,6 +84,9 @@ pub fn check_role_change(actor: Role, current: Role, requested: Role) -> Result<
     }
     if requested == Role::SuperAdmin {
         return Err(RoleChangeError::CannotGrantSuperAdmin);
+    }
+    if actor != Role::SuperAdmin && (current == Role::Admin || requested == Role::Admin) {
+        return Err(RoleChangeError::OnlySuperAdminManagesAdmins);
     }
     Ok(())
 }
@@ -97,9 +104,21 @@ mod tests {
     }
 
     #[test]
-    fn admins_promote_and_demote_customers() {
-        assert_eq!(check_role_change(Role::Admin, Role::Customer, Role::Admin), Ok(()));
+    fn only_the_super_admin_grants_or_removes_the_admin_role() {
+        assert_eq!(check_role_change(Role::SuperAdmin, Role::Customer, Role::Admin), Ok(()));
         assert_eq!(check_role_change(Role::SuperAdmin, Role::Admin, Role::Customer), Ok(()));
+        assert_eq!(
+            check_role_change(Role::Admin, Role::Customer, Role::Admin),
+            Err(RoleChangeError::OnlySuperAdminManagesAdmins)
+        );
+        assert_eq!(
+            check_role_change(Role::Admin, Role::Admin, Role::Customer),
+            Err(RoleChangeError::OnlySuperAdminManagesAdmins)
+        );
+        assert_eq!(
+            check_role_change(Role::Admin, Role::SuperAdmin, Role::Customer),
+            Err(RoleChangeError::TargetIsSuperAdmin)
+        );
     }
 
     #[test]

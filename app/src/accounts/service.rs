@@ -13,7 +13,15 @@ pub struct Registration {
     pub password: String,
 }
 
-pub async fn register(state: &AppState, input: Registration) -> Result<CurrentUser, AppError> {
+/// Creates a customer. Every attempt from `client_ip` counts against the registration limit
+/// (invalid and refused ones too, so the endpoint cannot be used to probe for free).
+pub async fn register(state: &AppState, input: Registration, client_ip: IpAddr) -> Result<CurrentUser, AppError> {
+    state.login_limiter.check_registration(client_ip).map_err(|retry_after_secs| {
+        if let Some(suppressed) = crate::log_budget!(10) {
+            tracing::warn!(client_ip = %client_ip, suppressed, "registration rate limit hit");
+        }
+        AppError::RateLimited { retry_after_secs }
+    })?;
     let invalid = |e: super::credentials::CredentialError| AppError::Invalid(e.to_string());
     let username = Username::parse(&input.username).map_err(invalid)?;
     let email = Email::parse(&input.email).map_err(invalid)?;
@@ -50,7 +58,10 @@ pub async fn login(
 ) -> Result<LoggedIn, AppError> {
     let account = username.trim().to_ascii_lowercase();
     state.login_limiter.check(&account, client_ip).map_err(|retry_after_secs| {
-        tracing::warn!(account = %account, client_ip = %client_ip, "login rate limit hit");
+        if let Some(suppressed) = crate::log_budget!(10) {
+            let account = crate::platform::log_safe::clean(&account);
+            tracing::warn!(account = %account, client_ip = %client_ip, suppressed, "login rate limit hit");
+        }
         AppError::RateLimited { retry_after_secs }
     })?;
 
@@ -63,7 +74,9 @@ pub async fn login(
     let user = match user {
         Some(user) if verified => user,
         _ => {
-            tracing::info!(account = %account, "login failed");
+            if let Some(suppressed) = crate::log_budget!(20) {
+                tracing::info!(account = %crate::platform::log_safe::clean(&account), suppressed, "login failed");
+            }
             return Err(AppError::Unauthorized("wrong username or password".to_owned()));
         }
     };
@@ -82,6 +95,53 @@ pub async fn login(
     Ok(LoggedIn { user, token })
 }
 
+/// Changes the signed-in user's password after checking the current one (attempts count
+/// against the login limits, like logins). Ends every other session of the user, keeping
+/// `current_token`'s. Returns how many sessions were ended.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    current_token: Option<&str>,
+    client_ip: IpAddr,
+    current_password: &str,
+    new_password: &str,
+) -> Result<u64, AppError> {
+    let new_password = Password::parse(new_password).map_err(|e| AppError::Invalid(e.to_string()))?;
+    state.login_limiter.check(&user.username, client_ip).map_err(|retry_after_secs| {
+        if let Some(suppressed) = crate::log_budget!(10) {
+            tracing::warn!(user_id = user.id, client_ip = %client_ip, suppressed, "password change rate limit hit");
+        }
+        AppError::RateLimited { retry_after_secs }
+    })?;
+    let stored = store::password_hash_of(&state.db, user.id).await?;
+    let Some(stored) = stored else {
+        return Err(AppError::Unauthorized("please log in first".to_owned()));
+    };
+    if !state.hasher.verify(current_password.to_owned(), Some(stored)).await? {
+        if let Some(suppressed) = crate::log_budget!(20) {
+            tracing::info!(user_id = user.id, suppressed, "password change refused: wrong current password");
+        }
+        return Err(AppError::Unauthorized("the current password is wrong".to_owned()));
+    }
+    if current_password == new_password.expose() {
+        return Err(AppError::Invalid("the new password must differ from the current one".to_owned()));
+    }
+    let hash = state.hasher.hash(new_password.expose().to_owned()).await?;
+    let keep = current_token.map(session::token_hash);
+    let ended = store::set_password_and_end_sessions(&state.db, user.id, &hash, keep.as_deref()).await?;
+    state.caches.forget_sessions_of(user.id);
+    tracing::info!(user_id = user.id, sessions_ended = ended, "password changed");
+    Ok(ended)
+}
+
+/// Ends every session of `user`, this one included. Returns how many were ended.
+pub async fn logout_everywhere(state: &AppState, user: &CurrentUser) -> Result<u64, AppError> {
+    let ended = store::delete_sessions_of_user(&state.db, user.id).await?;
+    state.caches.forget_sessions_of(user.id);
+    tracing::info!(user_id = user.id, sessions_ended = ended, "logged out everywhere");
+    Ok(ended)
+}
+
 pub async fn logout(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
     if let Some(token) = token {
         let hash = session::token_hash(token);
@@ -91,13 +151,23 @@ pub async fn logout(state: &AppState, token: Option<&str>) -> Result<(), AppErro
     Ok(())
 }
 
-/// The user behind a session cookie, if the session exists and has not expired.
-pub async fn user_for_token(state: &AppState, token: &str) -> Result<Option<CurrentUser>, AppError> {
+/// The user behind the request's session cookie (the configured name only), if the session
+/// exists and has not expired.
+pub async fn user_for_token(
+    state: &AppState,
+    cookies: &session::SessionCookies,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = cookies.token(&state.sessions) else {
+        return Ok(None);
+    };
     let hash = session::token_hash(token);
     if let Some(user) = state.caches.sessions.get(&hash) {
         return Ok(user);
     }
+    // Read before the lookup: if a logout or password change invalidates the cache meanwhile,
+    // this (possibly ended) session is not put back.
+    let generation = state.caches.sessions.generation();
     let user = store::session_user(&state.db, &hash, now_ms()).await?;
-    state.caches.sessions.put(hash, user.clone());
+    state.caches.sessions.put_if_unchanged(hash, user.clone(), generation);
     Ok(user)
 }

@@ -68,13 +68,41 @@ pub async fn credentials_by_username(db: &Db, username: &str) -> Result<Option<S
     .transpose()
 }
 
-pub async fn set_password_hash(db: &Db, user_id: i64, password_hash: &str) -> Result<(), AppError> {
+pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, AppError> {
+    let row =
+        sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(db.read()).await?;
+    row.map(|r| r.try_get("password_hash")).transpose().map_err(AppError::from)
+}
+
+/// Sets a new password hash and, in the same transaction, ends every session of the user
+/// except `keep` (the session making the change, if any). Returns the sessions ended.
+pub async fn set_password_and_end_sessions(
+    db: &Db,
+    user_id: i64,
+    password_hash: &str,
+    keep: Option<&str>,
+) -> Result<u64, AppError> {
+    let mut tx = db.write().begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(user_id)
-        .execute(db.write())
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    // Session ids are SHA-256 hex, never empty: '' keeps nothing.
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Ends every session of the user; returns how many there were.
+pub async fn delete_sessions_of_user(db: &Db, user_id: i64) -> Result<u64, AppError> {
+    let result = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db.write()).await?;
+    Ok(result.rows_affected())
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserSummary>, AppError> {

@@ -6,7 +6,8 @@ pub async fn list_users(state: &AppState) -> Result<Vec<UserSummary>, AppError> 
     store::list_users(&state.db).await
 }
 
-/// Sets `target`'s role to `requested` (text from a form or JSON body) on behalf of `actor`.
+/// Sets `target`'s role to `requested` (text from a form or JSON body) on behalf of `actor`;
+/// granting or removing the admin role is the super admin's alone (403 for other admins).
 pub async fn change_role(
     state: &AppState,
     actor: &CurrentUser,
@@ -22,8 +23,8 @@ pub async fn change_role(
     if !store::set_role(&state.db, target, requested).await? {
         return Err(AppError::Forbidden("the super admin's role cannot be changed".to_owned()));
     }
-    // Sessions carry the role: drop the cached ones so the change applies to the next request.
-    state.caches.sessions.clear();
+    // Sessions carry the role: drop that user's cached ones so the change applies at once.
+    state.caches.forget_sessions_of(target);
     tracing::info!(target_user_id = target, new_role = requested.as_str(), "role changed");
     Ok(requested)
 }

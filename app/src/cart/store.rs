@@ -66,3 +66,50 @@ pub async fn remove(db: &Db, user_id: i64, product_id: i64) -> Result<(), AppErr
         .await?;
     Ok(())
 }
+
+/// Removes the ordered lines from the cart inside the checkout's reservation, each only if it
+/// still holds exactly the quantity that was priced. False (and the caller rolls back) when a
+/// concurrent checkout took a line first or the customer changed it meanwhile: one cart makes
+/// at most one order. Lines are taken in the order given (product id, the lock order).
+pub async fn consume_lines(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    lines: &[&crate::cart::model::CartLine],
+) -> Result<bool, AppError> {
+    for line in lines {
+        let taken = sqlx::query("DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2 AND quantity = $3")
+            .bind(user_id)
+            .bind(line.product_id)
+            .bind(line.quantity)
+            .execute(&mut **tx)
+            .await?;
+        if taken.rows_affected() != 1 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Puts an order's lines back into its customer's cart (the card was refused, the cart is
+/// kept), adding to whatever was put in the cart since. `lines` are (product id, quantity)
+/// in product-id order.
+pub async fn restore_lines(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    lines: &[(i64, i64)],
+    now_ms: i64,
+) -> Result<(), AppError> {
+    for (product_id, quantity) in lines {
+        sqlx::query(
+            "INSERT INTO cart_items (user_id, product_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, product_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity",
+        )
+        .bind(user_id)
+        .bind(product_id)
+        .bind(quantity)
+        .bind(now_ms)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

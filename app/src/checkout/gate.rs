@@ -1,31 +1,28 @@
-//! Managing event arrival at checkout: a token-bucket throttle (tower_governor) whose limits an
-//! admin can change at run time, and a bound on how many checkouts run at once, so accepted
-//! requests stay fast under overload and the rest get a quick 429 instead of a long wait.
+//! Managing event arrival at checkout: a token-bucket throttle (tower_governor's rate limiter)
+//! whose limits an admin can change at run time, and a bound on how many checkouts run at
+//! once, so accepted requests stay fast under overload and the rest get a quick 429 instead of
+//! a long wait. Only a signed-in customer's well-formed checkout takes a token: anonymous and
+//! invalid requests are refused before they reach the bucket, so they cannot drain it.
 
-use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
 use governor::middleware::NoOpMiddleware;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, SemaphorePermit};
-use tower::ServiceExt;
-use tower_governor::governor::{Governor, GovernorConfig, GovernorConfigBuilder};
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::GovernorError;
 
-use crate::accounts::CurrentUser;
-use crate::platform::{AppError, AppState, ClientIp};
+use crate::platform::AppError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThrottleKey {
     /// One bucket for the whole shop.
     Global,
-    /// One bucket per signed-in customer (per address for anonymous requests).
+    /// One bucket per signed-in customer.
     User,
 }
 
@@ -49,22 +46,25 @@ impl ThrottleSettings {
     }
 }
 
-/// The key tower_governor buckets requests by.
+/// The bucket a customer's checkout draws from. Checkouts are admitted in the service, not
+/// by a request layer, so the extractor is never asked for a request's key.
 #[derive(Clone, Copy, Debug)]
 pub struct CheckoutKey(ThrottleKey);
+
+impl CheckoutKey {
+    fn for_customer(self, user_id: i64) -> String {
+        match self.0 {
+            ThrottleKey::Global => String::new(),
+            ThrottleKey::User => format!("u{user_id}"),
+        }
+    }
+}
 
 impl KeyExtractor for CheckoutKey {
     type Key = String;
 
-    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
-        Ok(match self.0 {
-            ThrottleKey::Global => String::new(),
-            ThrottleKey::User => match (req.extensions().get::<CurrentUser>(), req.extensions().get::<ClientIp>()) {
-                (Some(user), _) => format!("u{}", user.id),
-                (None, Some(ip)) => format!("a{}", ip.0),
-                (None, None) => "anonymous".to_owned(),
-            },
-        })
+    fn extract<T>(&self, _req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
+        Err(GovernorError::UnableToExtractKey)
     }
 }
 
@@ -97,8 +97,20 @@ impl CheckoutGate {
         tracing::warn!(max_rps = settings.max_rps, burst = settings.burst, key = ?settings.key, "checkout throttle changed");
     }
 
-    fn config(&self) -> Option<Config> {
-        self.throttle.read().ok().and_then(|t| t.1.clone())
+    /// Takes a token for `user_id`'s checkout, or answers `Busy` with the wait.
+    pub fn admit(&self, user_id: i64) -> Result<(), AppError> {
+        let Ok((settings, Some(config))) = self.throttle.read().map(|t| (t.0, t.1.clone())) else {
+            return Ok(());
+        };
+        let key = CheckoutKey(settings.key).for_customer(user_id);
+        match config.limiter().check_key(&key) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                metrics::counter!("orders_rejected_total", "reason" => "throttled").increment(1);
+                Err(AppError::Busy { retry_after_secs: wait.as_secs().max(1) })
+            }
+        }
     }
 
     /// Waits briefly for a checkout slot; `Busy` when none frees up in time.
@@ -121,57 +133,4 @@ fn build(settings: ThrottleSettings) -> Option<Config> {
         .key_extractor(CheckoutKey(settings.key))
         .finish()
         .map(Arc::new)
-}
-
-/// Paths the throttle guards: the JSON checkout and the page's checkout server function.
-pub fn is_checkout(path: &str) -> bool {
-    path == "/api/checkout" || path == "/rpc/checkout"
-}
-
-/// Axum middleware: runs checkout requests through tower_governor with the current limits.
-pub async fn throttle_checkout(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !is_checkout(req.uri().path()) {
-        return next.run(req).await;
-    }
-    let Some(config) = state.checkout_gate.config() else {
-        return next.run(req).await;
-    };
-    let inner = tower::service_fn(move |req: Request| {
-        let next = next.clone();
-        async move { Ok::<_, Infallible>(next.run(req).await) }
-    });
-    let server_fn = req.uri().path().starts_with("/rpc/");
-    let governed = Governor::new(inner, &config).error_handler(move |err| {
-        let retry_after_secs = match err {
-            GovernorError::TooManyRequests { wait_time, .. } => wait_time.max(1),
-            _ => 1,
-        };
-        metrics::counter!("orders_rejected_total", "reason" => "throttled").increment(1);
-        busy_response(retry_after_secs, server_fn)
-    });
-    match governed.oneshot(req).await {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
-}
-
-/// A 429 in the shape the caller reads: the JSON API's `{error, retry_after_secs}`, or for the
-/// page's server function the encoded `FnError`, so the storefront can show its busy banner.
-fn busy_response(retry_after_secs: u64, server_fn: bool) -> Response {
-    let busy = AppError::Busy { retry_after_secs };
-    if !server_fn {
-        return busy.into_response();
-    }
-    let error = crate::ui::errors::FnError::from(busy);
-    let body = serde_json::to_vec(&error).unwrap_or_default();
-    let mut response = Response::new(axum::body::Body::from(body));
-    *response.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
-    let headers = response.headers_mut();
-    headers.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
-    headers.insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after_secs));
-    headers.insert(
-        leptos::server_fn::error::SERVER_FN_ERROR_HEADER,
-        axum::http::HeaderValue::from_static("/rpc/checkout"),
-    );
-    response
 }

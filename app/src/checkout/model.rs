@@ -34,6 +34,18 @@ impl Payment {
             Payment::Cash => PaymentMethod::Cash,
         }
     }
+
+    /// What binds an idempotency key to its request: the method and, for cards, what may be
+    /// stored of the card (brand, last four, expiry; never the number).
+    pub fn fingerprint(&self) -> String {
+        match self {
+            Payment::Card(card) => {
+                let summary = card.summary();
+                format!("card:{}:{}:{:02}/{}", summary.brand, summary.last4, card.expiry_month, card.expiry_year)
+            }
+            Payment::Cash => "cash".to_owned(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +98,16 @@ mod tests {
             parse_payment(&request("card", Some("4242424242424242"), Some("01/2020")), (2026, 11)),
             Err(PaymentChoiceError::Card(CardError::Expired))
         );
+    }
+
+    #[test]
+    fn the_fingerprint_tells_requests_apart_without_the_card_number() {
+        let visa = parse_payment(&request("card", Some("4242 4242 4242 4242"), Some("01/2031")), (2026, 11));
+        let fingerprint = visa.map(|p| p.fingerprint()).unwrap_or_default();
+        assert_eq!(fingerprint, "card:Visa:4242:01/2031");
+        let later = parse_payment(&request("card", Some("4242424242424242"), Some("02/2031")), (2026, 11));
+        assert_ne!(later.map(|p| p.fingerprint()).unwrap_or_default(), fingerprint);
+        assert_eq!(Payment::Cash.fingerprint(), "cash");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::model::{Order, OrderLine, OrderStatus, OrderSummary, PaymentInfo, Pay
 use crate::cart::pricing::Totals;
 use crate::platform::{AppError, Db};
 
-fn status_of(text: &str) -> Result<OrderStatus, AppError> {
+fn parse_status(text: &str) -> Result<OrderStatus, AppError> {
     OrderStatus::parse(text).ok_or_else(|| AppError::internal(format!("unknown order status {text}")))
 }
 
@@ -54,7 +54,7 @@ pub async fn find_for_user(db: &Db, order_id: i64, user_id: i64) -> Result<Optio
     let payment_status: Option<String> = row.try_get("payment_status")?;
     Ok(Some(Order {
         id: row.try_get("id")?,
-        status: status_of(&row.try_get::<String, _>("status")?)?,
+        status: parse_status(&row.try_get::<String, _>("status")?)?,
         status_message: row.try_get("status_message")?,
         payment_method: method,
         totals: Totals {
@@ -93,11 +93,33 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<OrderSummary>, A
         .map(|row| {
             Ok(OrderSummary {
                 id: row.try_get("id")?,
-                status: status_of(&row.try_get::<String, _>("status")?)?,
+                status: parse_status(&row.try_get::<String, _>("status")?)?,
                 total_cents: row.try_get("total_cents")?,
                 item_count: row.try_get("item_count")?,
                 created_at_ms: row.try_get("created_at")?,
             })
         })
         .collect()
+}
+
+/// An order's status and message, whoever owns it (for the checkout's own bookkeeping).
+pub async fn status_of(db: &Db, order_id: i64) -> Result<Option<(OrderStatus, String)>, AppError> {
+    let row = sqlx::query("SELECT status, status_message FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(db.read())
+        .await?;
+    match row {
+        Some(row) => Ok(Some((parse_status(&row.try_get::<String, _>("status")?)?, row.try_get("status_message")?))),
+        None => Ok(None),
+    }
+}
+
+/// The customer's newest order placed at or after `since_ms`, if any.
+pub async fn latest_order_since(db: &Db, user_id: i64, since_ms: i64) -> Result<Option<i64>, AppError> {
+    let row = sqlx::query("SELECT MAX(id) AS id FROM orders WHERE user_id = $1 AND created_at >= $2")
+        .bind(user_id)
+        .bind(since_ms)
+        .fetch_one(db.read())
+        .await?;
+    Ok(row.try_get::<Option<i64>, _>("id")?)
 }

@@ -44,7 +44,10 @@ pub fn ReceiptPage() -> impl IntoView {
 #[component]
 fn Receipt(order: Order) -> impl IntoView {
     let t = order.totals;
+    let reference = order.payment.as_ref().and_then(|p| p.reference.clone());
+    let nothing_to_pay = t.grand_total_cents == 0;
     let payment = order.payment.clone().map(|p| match (p.card_brand, p.card_last4) {
+        (Some(_), Some(_)) if nothing_to_pay => "nothing to pay, the card was not charged".to_owned(),
         (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
         _ => "Cash on delivery".to_owned(),
     });
@@ -79,6 +82,7 @@ fn Receipt(order: Order) -> impl IntoView {
             </dl>
             <p class="muted">{format!("You saved {} in discounts.", format_cents(t.discount_cents))}</p>
             {payment.map(|p| view! { <p>"Payment: " {p}</p> })}
+            {reference.map(|r| view! { <p>"Payment reference: " <code data-testid="payment-reference">{r}</code></p> })}
             <p class="no-print"><a href="/">"Back to the shop"</a> " · " <a href="/orders">"All orders"</a> " · "
                 <button type="button" class="small secondary" onclick="window.print()">"Print receipt"</button></p>
         </section>

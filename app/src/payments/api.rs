@@ -46,6 +46,11 @@ async fn set_faults(
     body: Result<Json<FaultSettings>, JsonRejection>,
 ) -> Result<Json<ProviderStatus>, AppError> {
     let faults = json_body(body)?.validated().map_err(AppError::Invalid)?;
+    if !state.fault_injection_allowed {
+        return Err(AppError::Conflict(
+            "fault injection is off in production; set ALLOW_FAULT_INJECTION=1 to enable it".into(),
+        ));
+    }
     let provider = state.provider.as_ref().ok_or_else(|| {
         AppError::Conflict(
             "a real payment provider is configured; faults can only be injected into the simulated one".into(),

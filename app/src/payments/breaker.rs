@@ -187,6 +187,14 @@ impl Breaker {
         }
     }
 
+    /// The call was given up before it had an outcome (its future was dropped). It proves
+    /// nothing either way, but a probe must hand its slot back or half-open lasts for ever.
+    pub fn on_abandoned(&mut self, permit: Permit) {
+        if permit == Permit::Probe {
+            self.probe_in_flight = false;
+        }
+    }
+
     fn open(&mut self, now_ms: i64, reason: OpenReason) -> Transition {
         self.state = BreakerState::Open;
         self.opened_at_ms = now_ms;
@@ -295,6 +303,20 @@ mod tests {
         assert_eq!(b.on_success(6_000, permit), Some(Transition::Closed { outage_ms: 6_000 - 2 }));
         assert_eq!(b.state(), BreakerState::Closed);
         assert!(b.try_acquire(6_001).is_ok());
+    }
+
+    #[test]
+    fn an_abandoned_probe_frees_the_half_open_slot() {
+        let mut b = breaker();
+        for t in 0..3 {
+            fail(&mut b, t);
+        }
+        let (probe, _) = b.try_acquire(5_002).expect("probe");
+        assert!(b.try_acquire(5_003).is_err(), "the probe holds the only slot");
+        b.on_abandoned(probe);
+        assert_eq!(b.state(), BreakerState::HalfOpen, "an abandoned call proves nothing");
+        let (next, _) = b.try_acquire(5_004).expect("another probe may go");
+        assert_eq!(next, Permit::Probe);
     }
 
     #[test]

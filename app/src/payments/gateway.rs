@@ -1,6 +1,8 @@
 //! The checkout's side of the payment boundary: HTTP with a timeout and an idempotency key per
 //! order, one circuit breaker shared by every request in the process, and a short bounded
-//! retry with exponential backoff and jitter for transient errors.
+//! retry with exponential backoff and jitter for transient errors. Besides charging, the
+//! gateway can ask whether a charge with a given key exists: nothing is ever marked "not
+//! charged" on a guess.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -29,6 +31,9 @@ pub struct GatewaySettings {
 pub enum ChargeError {
     /// The provider refused the card: final, not retried, not queued.
     Declined(String),
+    /// The provider answered that this payment can never succeed (a 4xx other than a
+    /// decline): final for the order, and proof the provider works, so no breaker failure.
+    Rejected(String),
     /// The provider could not be reached or failed, or the breaker is open: try again later.
     Unavailable { reason: String, retry_at_ms: Option<i64> },
 }
@@ -63,16 +68,54 @@ struct ChargeDeclined {
     reason: String,
 }
 
+#[derive(Deserialize)]
+struct ProviderError {
+    error: String,
+}
+
 enum Attempt {
     Charged(String),
     Declined(String),
+    Rejected(String),
     Failed(&'static str, String),
+}
+
+/// What the provider knows of a charge key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    Charged(String),
+    NoCharge,
+}
+
+/// A breaker permit that is handed back when dropped: a call whose future is dropped (the
+/// client went away, the server is stopping) must not hold the half-open probe for ever.
+struct CallPermit<'a> {
+    gateway: &'a PaymentGateway,
+    permit: Option<Permit>,
+}
+
+impl CallPermit<'_> {
+    fn finish(mut self, ok: bool) {
+        if let Some(permit) = self.permit.take() {
+            self.gateway.finish(permit, ok);
+        }
+    }
+}
+
+impl Drop for CallPermit<'_> {
+    fn drop(&mut self) {
+        if let Some(permit) = self.permit.take() {
+            if let Ok(mut cell) = self.gateway.breaker.lock() {
+                cell.breaker.on_abandoned(permit);
+            }
+        }
+    }
 }
 
 impl PaymentGateway {
     pub fn new(settings: GatewaySettings) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().timeout(settings.timeout).pool_max_idle_per_host(64).build()?;
-        metrics::gauge!("circuit_breaker_state").set(BreakerState::Closed.as_gauge());
+        crate::platform::metrics::export_breaker_state(BreakerState::Closed);
         Ok(Self {
             http,
             breaker: Mutex::new(BreakerCell {
@@ -106,10 +149,10 @@ impl PaymentGateway {
         self.breaker.lock().map(|cell| cell.breaker.admits(now_ms)).unwrap_or(false)
     }
 
-    /// Charges `amount_cents` for `order_id`, making at most `attempts` provider calls.
+    /// Charges `amount_cents` under the provider key `key`, making at most `attempts` calls.
     pub async fn charge(
         &self,
-        order_id: i64,
+        key: &str,
         amount_cents: i64,
         card: &Card,
         attempts: u32,
@@ -117,22 +160,27 @@ impl PaymentGateway {
         let mut last_reason = String::new();
         for attempt in 1..=attempts.max(1) {
             let permit = self.acquire()?;
-            match self.call(order_id, amount_cents, card).await {
+            match self.call(key, amount_cents, card).await {
                 Attempt::Charged(reference) => {
-                    self.finish(permit, true);
+                    permit.finish(true);
                     metrics::counter!("payment_gateway_requests_total", "outcome" => "success").increment(1);
                     return Ok(reference);
                 }
                 Attempt::Declined(reason) => {
                     // A decline proves the provider works.
-                    self.finish(permit, true);
+                    permit.finish(true);
                     metrics::counter!("payment_gateway_requests_total", "outcome" => "declined").increment(1);
                     return Err(ChargeError::Declined(reason));
                 }
+                Attempt::Rejected(reason) => {
+                    permit.finish(true);
+                    metrics::counter!("payment_gateway_requests_total", "outcome" => "rejected").increment(1);
+                    return Err(ChargeError::Rejected(reason));
+                }
                 Attempt::Failed(outcome, reason) => {
-                    self.finish(permit, false);
+                    permit.finish(false);
                     metrics::counter!("payment_gateway_requests_total", "outcome" => outcome).increment(1);
-                    tracing::debug!(order_id, attempt, reason = %reason, "payment attempt failed");
+                    tracing::debug!(attempt, reason = %reason, "payment attempt failed");
                     last_reason = reason;
                 }
             }
@@ -145,7 +193,31 @@ impl PaymentGateway {
         Err(ChargeError::Unavailable { reason: last_reason, retry_at_ms: None })
     }
 
-    fn acquire(&self) -> Result<Permit, ChargeError> {
+    /// Asks the provider whether a charge with `key` exists. Only a clear answer counts: an
+    /// error or timeout is `Unavailable`, never "no charge".
+    pub async fn lookup(&self, key: &str) -> Result<Lookup, ChargeError> {
+        let permit = self.acquire()?;
+        let url = format!("{}/v1/charges/{key}", self.settings.base_url);
+        let unavailable = |reason: String| ChargeError::Unavailable { reason, retry_at_ms: None };
+        let response = match self.http.get(url).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                permit.finish(false);
+                return Err(unavailable(format!("payment provider lookup failed: {e}")));
+            }
+        };
+        let found = match response.status().as_u16() {
+            200 => response.json::<ChargeOk>().await.map(|ok| Lookup::Charged(ok.reference)).map_err(|e| e.to_string()),
+            404 => Ok(Lookup::NoCharge),
+            status => Err(format!("payment provider lookup answered {status}")),
+        };
+        permit.finish(found.is_ok());
+        metrics::counter!("payment_gateway_lookups_total", "outcome" => if found.is_ok() { "answered" } else { "failure" })
+            .increment(1);
+        found.map_err(unavailable)
+    }
+
+    fn acquire(&self) -> Result<CallPermit<'_>, ChargeError> {
         let now = now_ms();
         let Ok(mut cell) = self.breaker.lock() else {
             return Err(ChargeError::Unavailable { reason: "breaker unavailable".into(), retry_at_ms: None });
@@ -155,7 +227,7 @@ impl PaymentGateway {
                 if let Some(t) = transition {
                     record(&mut cell, t);
                 }
-                Ok(permit)
+                Ok(CallPermit { gateway: self, permit: Some(permit) })
             }
             Err(refused) => {
                 metrics::counter!("payment_gateway_requests_total", "outcome" => "rejected_open").increment(1);
@@ -178,14 +250,14 @@ impl PaymentGateway {
         }
     }
 
-    async fn call(&self, order_id: i64, amount_cents: i64, card: &Card) -> Attempt {
+    async fn call(&self, key: &str, amount_cents: i64, card: &Card) -> Attempt {
         let url = format!("{}/v1/charges", self.settings.base_url);
         let body = json!({
             "amount_cents": amount_cents,
             "card_number": card.number(),
             "card_expiry": format!("{:02}/{}", card.expiry_month, card.expiry_year),
         });
-        let sent = self.http.post(url).header("Idempotency-Key", format!("order-{order_id}")).json(&body).send().await;
+        let sent = self.http.post(url).header("Idempotency-Key", key).json(&body).send().await;
         let response = match sent {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Failed("timeout", "payment provider timed out".into()),
@@ -204,6 +276,16 @@ impl PaymentGateway {
                     .unwrap_or_else(|_| "card declined".into());
                 Attempt::Declined(reason)
             }
+            // Timeouts, an idempotent request still in progress and rate limits pass; other
+            // 4xx answers say this payment will never succeed.
+            status @ (400..=499) if !matches!(status, 408 | 409 | 425 | 429) => {
+                let reason = response
+                    .json::<ProviderError>()
+                    .await
+                    .map(|e| e.error)
+                    .unwrap_or_else(|_| format!("payment provider answered {status}"));
+                Attempt::Rejected(reason)
+            }
             status => Attempt::Failed("failure", format!("payment provider answered {status}")),
         }
     }
@@ -211,7 +293,7 @@ impl PaymentGateway {
 
 /// Logs and counts a breaker state change.
 fn record(cell: &mut BreakerCell, transition: Transition) {
-    metrics::gauge!("circuit_breaker_state").set(cell.breaker.state().as_gauge());
+    crate::platform::metrics::export_breaker_state(cell.breaker.state());
     match transition {
         Transition::Opened { reason } => {
             cell.opened_total += 1;

@@ -1,7 +1,11 @@
-//! Settling a pending card payment, used by the checkout and by the retry worker. Each
+//! Settling a pending card payment, used by the checkout and by the payment worker. Each
 //! transition only applies to an order that is still `payment_pending`, so a late duplicate
-//! (checkout and worker racing) changes nothing. The `mark_*` functions work inside a caller's
-//! transaction so the checkout can close its attempt in the same commit.
+//! changes nothing. The `mark_*` functions work inside a caller's transaction so the checkout
+//! can record its answer in the same commit.
+//!
+//! Every card order with something to pay has a row in `payment_jobs` from the moment it is
+//! reserved until it is settled: the order can be resolved from the database alone after any
+//! interruption (see `jobs` for who processes which job).
 
 use sqlx::{Any, Row, Transaction};
 
@@ -11,7 +15,7 @@ use crate::platform::{AppError, Db};
 
 pub type Tx = Transaction<'static, Any>;
 
-/// Charged: order paid, payment succeeded, job (if any) done.
+/// Charged: order paid, payment succeeded, job done.
 pub async fn mark_paid(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
     if !leave_pending(tx, order_id, OrderStatus::Paid, "", now_ms).await? {
         return Ok(false);
@@ -20,13 +24,23 @@ pub async fn mark_paid(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64)
     Ok(true)
 }
 
+/// Whether a refused order's lines go back into the customer's cart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cart {
+    Restore,
+    Leave,
+}
+
 /// Not charged and not going to be: the order is `declined` (card refused at checkout) or
-/// `payment_failed` (retries exhausted); its stock and flash-sale units are released.
+/// `payment_failed`; its stock and flash-sale units are released (and, when asked, its lines
+/// put back into the cart). Rows are locked in the checkout's order: cart lines, then
+/// products with their flash sales, each by product id.
 pub async fn mark_failed(
     tx: &mut Tx,
     order_id: i64,
     status: OrderStatus,
     message: &str,
+    cart: Cart,
     now_ms: i64,
 ) -> Result<bool, AppError> {
     if !leave_pending(tx, order_id, status, message, now_ms).await? {
@@ -37,20 +51,30 @@ pub async fn mark_failed(
         .fetch_one(&mut **tx)
         .await?
         .try_get("user_id")?;
-    let lines = sqlx::query("SELECT product_id, quantity, flash_sale_id FROM order_lines WHERE order_id = $1")
-        .bind(order_id)
-        .fetch_all(&mut **tx)
-        .await?;
-    for line in &lines {
-        let product_id: i64 = line.try_get("product_id")?;
-        let quantity: i64 = line.try_get("quantity")?;
+    let rows = sqlx::query(
+        "SELECT product_id, quantity, flash_sale_id FROM order_lines WHERE order_id = $1 ORDER BY product_id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let line: (i64, i64, Option<i64>) =
+            (row.try_get("product_id")?, row.try_get("quantity")?, row.try_get("flash_sale_id")?);
+        lines.push(line);
+    }
+    if cart == Cart::Restore {
+        let quantities: Vec<(i64, i64)> = lines.iter().map(|(product, quantity, _)| (*product, *quantity)).collect();
+        crate::cart::store::restore_lines(tx, user_id, &quantities, now_ms).await?;
+    }
+    for (product_id, quantity, sale) in &lines {
         sqlx::query("UPDATE products SET stock = stock + $1 WHERE id = $2")
             .bind(quantity)
             .bind(product_id)
             .execute(&mut **tx)
             .await?;
-        if let Some(sale_id) = line.try_get::<Option<i64>, _>("flash_sale_id")? {
-            flash_sales::store::return_units(tx, sale_id, user_id, quantity).await?;
+        if let Some(sale_id) = sale {
+            flash_sales::store::return_units(tx, *sale_id, user_id, *quantity).await?;
         }
     }
     let payment_status = if status == OrderStatus::Declined { "declined" } else { "failed" };
@@ -100,25 +124,35 @@ async fn close_payment(
     Ok(())
 }
 
-/// Hands the order to the background worker: first attempt at `due_ms`.
-pub async fn queue(
+/// The job of a card order just reserved: `owner` is charging it now, and no worker touches it
+/// before `lease_until` (when that checkout has certainly finished, one way or another).
+pub async fn create_job(
     tx: &mut Tx,
     order_id: i64,
     owner: &str,
-    due_ms: i64,
-    reason: &str,
+    lease_until: i64,
     now_ms: i64,
 ) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO payment_jobs (order_id, owner, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO payment_jobs (order_id, owner, next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, '', $4)",
     )
     .bind(order_id)
     .bind(owner)
-    .bind(due_ms)
-    .bind(reason)
+    .bind(lease_until)
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// The checkout could not reach the provider: the worker takes over at `due_ms`.
+pub async fn defer(tx: &mut Tx, order_id: i64, due_ms: i64, reason: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE payment_jobs SET next_attempt_at = $1, last_error = $2 WHERE order_id = $3")
+        .bind(due_ms)
+        .bind(reason)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -131,7 +165,7 @@ pub async fn paid(db: &Db, order_id: i64, reference: &str, now_ms: i64) -> Resul
 
 pub async fn failed(db: &Db, order_id: i64, status: OrderStatus, message: &str, now_ms: i64) -> Result<bool, AppError> {
     let mut tx = db.write().begin().await?;
-    let changed = mark_failed(&mut tx, order_id, status, message, now_ms).await?;
+    let changed = mark_failed(&mut tx, order_id, status, message, Cart::Leave, now_ms).await?;
     tx.commit().await?;
     Ok(changed)
 }
@@ -156,27 +190,4 @@ pub async fn retry_later(
 
 pub async fn pending_jobs(db: &Db) -> Result<i64, AppError> {
     Ok(sqlx::query("SELECT COUNT(*) AS n FROM payment_jobs").fetch_one(db.read()).await?.try_get("n")?)
-}
-
-/// Card orders left `payment_pending` without a job: the process stopped between reserving
-/// stock and settling the payment. Their card details went with it, so they are failed and
-/// their stock released. Returns how many.
-pub async fn fail_abandoned(db: &Db, older_than_ms: i64, now_ms: i64) -> Result<usize, AppError> {
-    let rows = sqlx::query(
-        "SELECT o.id FROM orders o WHERE o.status = 'payment_pending' AND o.updated_at < $1 \
-         AND NOT EXISTS (SELECT 1 FROM payment_jobs j WHERE j.order_id = o.id) LIMIT 100",
-    )
-    .bind(older_than_ms)
-    .fetch_all(db.read())
-    .await?;
-    let mut count = 0;
-    for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let message = "payment could not be confirmed after an interruption; nothing was charged, please order again";
-        if failed(db, id, OrderStatus::PaymentFailed, message, now_ms).await? {
-            tracing::warn!(order_id = id, "abandoned pending order failed; stock released");
-            count += 1;
-        }
-    }
-    Ok(count)
 }

@@ -27,6 +27,9 @@ pub enum AppError {
     ShortStock { message: String, product_id: i64, available: i64 },
     #[error("{0}")]
     PaymentDeclined(String),
+    /// The order failed for good without a charge (the provider refused it); names the order.
+    #[error("{message}")]
+    PaymentFailed { message: String, order_id: i64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -57,6 +60,7 @@ impl AppError {
             AppError::RateLimited { .. } | AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ShortStock { .. } => StatusCode::CONFLICT,
             AppError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+            AppError::PaymentFailed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,6 +93,9 @@ impl AppError {
             }
             AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => {
                 extra.insert("retry_after_secs".into(), (*retry_after_secs).into());
+            }
+            AppError::PaymentFailed { order_id, .. } => {
+                extra.insert("order_id".into(), (*order_id).into());
             }
             _ => {}
         }

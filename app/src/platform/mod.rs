@@ -3,6 +3,8 @@
 
 pub mod db;
 pub mod error;
+pub mod log_safe;
+pub mod metrics;
 pub mod request;
 pub mod state;
 pub mod ttl_cache;

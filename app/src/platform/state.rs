@@ -34,11 +34,25 @@ pub struct AppState {
     pub payments: Arc<PaymentGateway>,
     /// The in-process simulated provider, when no real one is configured.
     pub provider: Option<Arc<SimulatedProvider>>,
+    /// Whether admins may inject faults into the simulated provider (off in production unless
+    /// ALLOW_FAULT_INJECTION=1).
+    pub fault_injection_allowed: bool,
     pub card_vault: Arc<CardVault>,
     pub checkout_gate: Arc<CheckoutGate>,
     /// Provider calls a checkout may make before it degrades to `payment_pending`.
     pub checkout_attempts: u32,
+    pub checkout: CheckoutTimes,
     pub caches: Arc<Caches>,
+}
+
+/// How long checkout records live.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckoutTimes {
+    /// How long an idempotency key answers replays before it is purged.
+    pub key_ttl_ms: i64,
+    /// Longer than any checkout's charge can take (every attempt timing out, with backoff):
+    /// until then its order's job is left to that checkout.
+    pub lease_ms: i64,
 }
 
 /// Short-lived copies of the two lookups every shop request makes. Changes made by this
@@ -50,9 +64,21 @@ pub struct Caches {
     pub running_sales: TtlCache<(), std::collections::HashMap<i64, FlashSale>>,
 }
 
+/// Sessions kept in the cache at most (about 200 bytes each); beyond it the oldest make room.
+pub const SESSION_CACHE_MAX_ENTRIES: usize = 100_000;
+
 impl Caches {
     pub fn new(session_ttl: std::time::Duration, sales_ttl: std::time::Duration) -> Self {
-        Self { sessions: TtlCache::new(session_ttl, 100_000), running_sales: TtlCache::new(sales_ttl, 1) }
+        Self {
+            sessions: TtlCache::new(session_ttl, SESSION_CACHE_MAX_ENTRIES),
+            running_sales: TtlCache::new(sales_ttl, 1),
+        }
+    }
+
+    /// Forgets every cached session of `user_id` (password change, logout everywhere, role
+    /// change), so this server's next request with any of them asks the database.
+    pub fn forget_sessions_of(&self, user_id: i64) {
+        self.sessions.retain(|_, user| user.as_ref().is_none_or(|u| u.id != user_id));
     }
 }
 

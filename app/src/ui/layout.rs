@@ -22,6 +22,7 @@ pub fn NavBar() -> impl IntoView {
                             view! {
                                 <a href="/orders">"Orders"</a>
                                 {admin}
+                                <a href="/account">"Account"</a>
                                 <span class="whoami">"Signed in as " <strong data-testid="username">{user.username}</strong></span>
                                 <LogoutButton/>
                             }

@@ -6,7 +6,7 @@ use leptos_router::path;
 use super::errors::NotFoundPage;
 use super::layout::NavBar;
 use super::session_info::provide_session_info;
-use crate::accounts::views::{LoginPage, RegisterPage};
+use crate::accounts::views::{AccountPage, LoginPage, RegisterPage};
 use crate::admin::views::AdminUsersPage;
 use crate::catalog::admin_views::AdminProductsPage;
 use crate::catalog::views::{ProductPage, StorefrontPage};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=StorefrontPage/>
                         <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/register") view=RegisterPage/>
+                        <Route path=path!("/account") view=AccountPage/>
                         <Route path=path!("/products/:id") view=ProductPage/>
                         <Route path=path!("/orders") view=OrdersPage/>
                         <Route path=path!("/orders/:id") view=ReceiptPage/>

@@ -18,7 +18,21 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    pub instance_id: String,
+    /// `http://…/metrics` on the server's own metrics listener (METRICS_ADDR).
+    pub metrics_url: String,
     env: HashMap<String, String>,
+    /// The server's own runtime: dropping it stops every task of that server at once, as a
+    /// crash would (nothing gets to finish or clean up).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -29,6 +43,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("DATABASE_URL".to_owned(), fresh_database_url().await),
         ("SUPER_ADMIN_PASSWORD".to_owned(), SUPER_ADMIN_PASSWORD.to_owned()),
         ("LOGIN_RATE_LIMIT_PER_MINUTE".to_owned(), "0".to_owned()),
@@ -40,18 +55,30 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     start(env).await
 }
 
+/// Each server runs on a runtime of its own, apart from the test's, so a test can stop it
+/// abruptly (`crash`) while another server on the same database carries on.
 async fn start(env: HashMap<String, String>) -> TestApp {
     let settings = Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings are valid");
-    let app = Application::build(settings).await.expect("application builds");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("server runtime");
+    // Built on a thread driven by the server's runtime: its pools, listeners and tasks belong
+    // to that runtime and die with it.
+    let handle = runtime.handle().clone();
+    let app = tokio::task::spawn_blocking(move || handle.block_on(Application::build(settings)))
+        .await
+        .expect("build thread")
+        .expect("application builds");
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let db = app.state.db.clone();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let instance_id = app.state.instance_id.clone();
+    let metrics_url = app.metrics_addr().map(|addr| format!("http://{addr}/metrics")).unwrap_or_default();
+    runtime.spawn(app.run_until_stopped(std::future::pending()));
     let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    TestApp { address, client, db, env }
+    TestApp { address, client, db, instance_id, metrics_url, env, runtime: Some(runtime) }
 }
 
 /// A new SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set.
-async fn fresh_database_url() -> String {
+pub async fn fresh_database_url() -> String {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(admin_url) => {
             sqlx::any::install_default_drivers();
@@ -147,4 +174,38 @@ impl TestApp {
     pub async fn restart(&self) -> TestApp {
         start(self.env.clone()).await
     }
+
+    /// This server's settings with some changed, for building a server that is expected to fail.
+    pub fn settings_with(&self, overrides: &[(&str, &str)]) -> Settings {
+        let mut env = self.env.clone();
+        for (key, value) in overrides {
+            env.insert((*key).to_owned(), (*value).to_owned());
+        }
+        Settings::from_lookup(|name| env.get(name).cloned()).expect("test settings are valid")
+    }
+
+    /// A second server on the same database with some settings changed.
+    pub async fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut env = self.env.clone();
+        for (key, value) in overrides {
+            env.insert((*key).to_owned(), (*value).to_owned());
+        }
+        start(env).await
+    }
+
+    /// Stops this server the way a crash or `kill -9` would: every task it runs (requests in
+    /// flight, the payment worker, its heartbeat) ends where it is, nothing is cleaned up.
+    pub fn crash(mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A simulated payment provider of the test's own, outside every server, so it outlives a
+/// crashed server and several servers can share it (`PAYMENT_PROVIDER_URL`).
+pub async fn standalone_provider() -> (std::sync::Arc<app::payments::provider::SimulatedProvider>, String) {
+    let provider = app::payments::provider::SimulatedProvider::new(app::payments::faults::FaultSettings::default());
+    let url = app::payments::provider::serve(provider.clone()).await.expect("simulated provider listens");
+    (provider, url)
 }
