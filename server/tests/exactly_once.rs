@@ -481,3 +481,46 @@ async fn two_instances_share_one_queue_and_take_over_only_a_dead_ones_jobs() {
     assert_eq!(provider.charges_made(), 3);
     assert_eq!(stock_of(&a, lamp).await, 27);
 }
+
+#[tokio::test]
+async fn declines_and_checkouts_take_stock_locks_in_the_same_order() {
+    // On PostgreSQL a decline that returned stock in another order than checkouts take it
+    // could deadlock with them; SQLite has a single writer and cannot.
+    let app = shop(&[("CHECKOUT_MAX_CONCURRENCY", "256")]).await;
+    let first = app.product("Alpha", 1_000, 10_000).await;
+    let second = app.product("Beta", 1_000, 10_000).await;
+    let mut shoppers = Vec::new();
+    for i in 0..40 {
+        let client = app.signed_in(&format!("locker{i}"), Role::Customer).await;
+        // Decliners fill their carts in the opposite order: their order lines come out
+        // Beta first unless the release sorts them.
+        let (a, b) = if i % 2 == 0 { (second, first) } else { (first, second) };
+        add(&app, &client, a, 1).await;
+        add(&app, &client, b, 1).await;
+        shoppers.push((i % 2 == 0, client));
+    }
+    for round in 0..5 {
+        let mut racing = tokio::task::JoinSet::new();
+        for (declines, client) in &shoppers {
+            let (client, url, declines) = (client.clone(), app.url("/api/checkout"), *declines);
+            racing.spawn(async move {
+                let body = if declines { card_body(DECLINED_CARD) } else { json!({ "payment_method": "cash" }) };
+                let status = client.post(url).json(&body).send().await.expect("checkout").status();
+                (declines, status)
+            });
+        }
+        while let Some(result) = racing.join_next().await {
+            let (declines, status) = result.expect("task");
+            let expected = if declines { StatusCode::PAYMENT_REQUIRED } else { StatusCode::OK };
+            assert_eq!(status, expected, "round {round}");
+        }
+        for (declines, client) in &shoppers {
+            if !*declines {
+                add(&app, client, first, 1).await;
+                add(&app, client, second, 1).await;
+            }
+        }
+    }
+    assert_eq!(stock_of(&app, first).await, 10_000 - 100);
+    assert_eq!(stock_of(&app, second).await, 10_000 - 100);
+}

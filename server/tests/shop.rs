@@ -453,3 +453,33 @@ async fn anonymous_and_invalid_checkouts_do_not_drain_the_throttle() {
     let placed = post(&app, &customer, "/api/checkout", json!({ "payment_method": "cash" })).await;
     assert_eq!(placed.status(), StatusCode::OK, "the customer's one token is still there");
 }
+
+#[tokio::test]
+async fn huge_numbers_are_refused_with_a_clear_message_not_a_panic() {
+    let app = shop(&[]).await;
+    let lamp = app.product("Lamp", 1_000, 10).await;
+    let customer = app.signed_in("vic", Role::Customer).await;
+    add(&app, &customer, lamp, 1).await;
+    let huge = post(&app, &customer, "/api/cart/add", json!({ "product_id": lamp, "quantity": i64::MAX })).await;
+    assert_eq!(huge.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(huge.json::<Value>().await.expect("json")["error"], "quantity cannot exceed 1000 per order line");
+    assert_eq!(get_json(&app, &customer, "/api/cart").await["lines"][0]["quantity"], 1, "nothing changed");
+
+    let ops = admin(&app).await;
+    let now = app::platform::now_ms();
+    let sale = |starts: i64, ends: i64, units: i64| {
+        json!({ "product_id": lamp, "starts_at_ms": starts, "ends_at_ms": ends,
+                "discount_percent": 25, "units_total": units, "per_customer_limit": 1 })
+    };
+    let cases = [
+        (sale(now, i64::MAX, 3), "the sale must start and end between 2000-01-01 and 2100-01-01 (UTC)"),
+        (sale(i64::MIN, now + 60_000, 3), "the sale must start and end between 2000-01-01 and 2100-01-01 (UTC)"),
+        (sale(now, now + 60_000, i64::MAX), "units must be from 1 to 10000000"),
+    ];
+    for (body, message) in cases {
+        let refused = post(&app, &ops, "/api/admin/flash-sales", body.clone()).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(refused.json::<Value>().await.expect("json")["error"], message, "{body}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM flash_sales").await, 0);
+}

@@ -79,7 +79,9 @@ pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64)
         return Err(AppError::Invalid(QuantityError::TooSmall.to_string()));
     }
     let (product, in_cart) = active_product(state, user_id, product_id).await?;
-    let wanted = check_quantity(in_cart + quantity, product.stock).map_err(|e| match e {
+    // Checked: a huge request must be a clear "too large", never an overflow.
+    let requested = in_cart.checked_add(quantity).unwrap_or(i64::MAX);
+    let wanted = check_quantity(requested, product.stock).map_err(|e| match e {
         // Say how many more can be added, not the raw stock.
         QuantityError::ShortStock { available } if in_cart > 0 => AppError::ShortStock {
             message: format!("only {available} of '{}' in stock and {in_cart} already in your cart", product.name),

@@ -34,8 +34,10 @@ pub enum FlashSaleError {
     AlreadyOver,
     #[error("discount must be between 1 and 99 percent")]
     BadDiscount,
-    #[error("units for the sale must be at least 1")]
+    #[error("units must be from 1 to {MAX_SALE_UNITS}")]
     NoUnits,
+    #[error("the sale must start and end between 2000-01-01 and 2100-01-01 (UTC)")]
+    OutOfCalendar,
     #[error("the per-customer limit must be from 1 to the units for the sale")]
     BadLimit,
     #[error("this product already has a flash sale in that time")]
@@ -46,7 +48,15 @@ pub enum FlashSaleError {
     OverCustomerLimit { allowed: i64 },
 }
 
+/// Sales are scheduled within this window of Unix milliseconds (2000-01-01 to 2100-01-01 UTC),
+/// which keeps every date sum and difference far from overflow.
+pub const CALENDAR_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+pub const MAX_SALE_UNITS: i64 = 10_000_000;
+
 pub fn validate_new(sale: &NewFlashSale, now_ms: i64) -> Result<(), FlashSaleError> {
+    if !CALENDAR_MS.contains(&sale.starts_at_ms) || !CALENDAR_MS.contains(&sale.ends_at_ms) {
+        return Err(FlashSaleError::OutOfCalendar);
+    }
     if sale.ends_at_ms <= sale.starts_at_ms {
         return Err(FlashSaleError::EndsBeforeStart);
     }
@@ -56,7 +66,7 @@ pub fn validate_new(sale: &NewFlashSale, now_ms: i64) -> Result<(), FlashSaleErr
     if !(1..=99).contains(&sale.discount_percent) {
         return Err(FlashSaleError::BadDiscount);
     }
-    if sale.units_total < 1 {
+    if !(1..=MAX_SALE_UNITS).contains(&sale.units_total) {
         return Err(FlashSaleError::NoUnits);
     }
     if !(1..=sale.units_total).contains(&sale.per_customer_limit) {
@@ -102,12 +112,14 @@ mod tests {
     use super::*;
 
     const HOUR: i64 = 3_600_000;
+    /// 2026-12-01 00:00 UTC.
+    const DAY0: i64 = 1_796_083_200_000;
 
     fn new_sale() -> NewFlashSale {
         NewFlashSale {
             product_id: 1,
-            starts_at_ms: 10 * HOUR,
-            ends_at_ms: 12 * HOUR,
+            starts_at_ms: DAY0 + 10 * HOUR,
+            ends_at_ms: DAY0 + 12 * HOUR,
             discount_percent: 25,
             units_total: 10,
             per_customer_limit: 2,
@@ -129,18 +141,18 @@ mod tests {
 
     #[test]
     fn a_well_formed_sale_is_accepted() {
-        assert_eq!(validate_new(&new_sale(), 9 * HOUR), Ok(()));
-        assert_eq!(validate_new(&new_sale(), 11 * HOUR), Ok(()), "may be scheduled while running");
+        assert_eq!(validate_new(&new_sale(), DAY0 + 9 * HOUR), Ok(()));
+        assert_eq!(validate_new(&new_sale(), DAY0 + 11 * HOUR), Ok(()), "may be scheduled while running");
     }
 
     #[test]
     fn malformed_sales_are_refused() {
-        let now = 0;
+        let now = DAY0;
         assert_eq!(
-            validate_new(&NewFlashSale { ends_at_ms: 10 * HOUR, ..new_sale() }, now),
+            validate_new(&NewFlashSale { ends_at_ms: DAY0 + 10 * HOUR, ..new_sale() }, now),
             Err(FlashSaleError::EndsBeforeStart)
         );
-        assert_eq!(validate_new(&new_sale(), 12 * HOUR), Err(FlashSaleError::AlreadyOver));
+        assert_eq!(validate_new(&new_sale(), DAY0 + 12 * HOUR), Err(FlashSaleError::AlreadyOver));
         assert_eq!(
             validate_new(&NewFlashSale { discount_percent: 0, ..new_sale() }, now),
             Err(FlashSaleError::BadDiscount)
@@ -150,6 +162,18 @@ mod tests {
             Err(FlashSaleError::BadDiscount)
         );
         assert_eq!(validate_new(&NewFlashSale { units_total: 0, ..new_sale() }, now), Err(FlashSaleError::NoUnits));
+        assert_eq!(
+            validate_new(&NewFlashSale { units_total: i64::MAX, ..new_sale() }, now),
+            Err(FlashSaleError::NoUnits)
+        );
+        assert_eq!(
+            validate_new(&NewFlashSale { ends_at_ms: i64::MAX, ..new_sale() }, now),
+            Err(FlashSaleError::OutOfCalendar)
+        );
+        assert_eq!(
+            validate_new(&NewFlashSale { starts_at_ms: i64::MIN, ..new_sale() }, now),
+            Err(FlashSaleError::OutOfCalendar)
+        );
         assert_eq!(
             validate_new(&NewFlashSale { per_customer_limit: 11, ..new_sale() }, now),
             Err(FlashSaleError::BadLimit)
