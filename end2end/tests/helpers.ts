@@ -83,3 +83,18 @@ export async function loginAdminApi(request: APIRequestContext): Promise<void> {
   const login = await request.post('/api/login', { data: DEMO_ADMIN });
   expect(login.status(), await login.text()).toBe(200);
 }
+
+/** Starts recording Content-Security-Policy violations (blocked scripts, handlers, styles). */
+export async function recordCspViolations(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (event) => {
+      seen.push(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sample})`);
+    });
+  });
+}
+
+export async function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
+}

@@ -1,13 +1,14 @@
 import { expect, test, type ConsoleMessage } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { cspViolations, recordCspViolations, waitForHydration } from './helpers';
 
 /** Chromium's own "could not load /favicon.ico" line is not about the app. */
 function isFaviconNoise(message: ConsoleMessage): boolean {
   return /favicon/i.test(message.text()) || /favicon/i.test(message.location().url ?? '');
 }
 
-for (const path of ['/', '/login']) {
-  test(`no hydration warnings on ${path}`, async ({ page }) => {
+for (const path of ['/', '/login', '/register']) {
+  test(`no hydration warnings or Content-Security-Policy violations on ${path}`, async ({ page }) => {
+    await recordCspViolations(page);
     const messages: string[] = [];
     const pageErrors: string[] = [];
     page.on('console', (message) => {
@@ -25,5 +26,8 @@ for (const path of ['/', '/login']) {
     expect(hydrationMessages, `console output:\n${messages.join('\n')}`).toEqual([]);
     // A panic in the WASM while hydrating surfaces as an uncaught error.
     expect(pageErrors).toEqual([]);
+    // The page hydrated under the server's CSP (nonce-only scripts): nothing was blocked.
+    expect(await cspViolations(page)).toEqual([]);
+    expect(messages.filter((text) => /Content.Security.Policy/i.test(text))).toEqual([]);
   });
 }

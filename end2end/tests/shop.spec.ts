@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
-import { loginAdminApi, registerAndLogInApi, signInFreshCustomer, waitForHydration } from './helpers';
+import { cspViolations, loginAdminApi, recordCspViolations, registerAndLogInApi, signInFreshCustomer, waitForHydration } from './helpers';
 
 /** Test cards of the simulated payment provider. */
 const ACCEPTED_CARD = '4242424242424242';
@@ -105,6 +105,7 @@ async function setFaults(admin: APIRequestContext, faults: Faults): Promise<void
 
 test.describe('shop', () => {
   test('add to cart updates the panel in place; a card checkout shows a paid receipt', async ({ page }) => {
+    await recordCspViolations(page);
     await signInFreshCustomer(page);
     await openStorefront(page);
     const cart = cartPanel(page);
@@ -128,6 +129,18 @@ test.describe('shop', () => {
     await expect(page.getByTestId('order-status')).toHaveText('Paid');
     await expect(page.getByTestId('receipt-total')).toHaveText(grandTotal);
     await expect(page.getByTestId('receipt')).toContainText(`Order #${orderId}`);
+    await expect(page.getByTestId('payment-reference')).toHaveText(/^ch_\d{8}$/);
+
+    // "Print receipt" works under the CSP (no inline handlers).
+    await page.evaluate(() => {
+      (window as unknown as { __printed: number }).__printed = 0;
+      window.print = () => {
+        (window as unknown as { __printed: number }).__printed += 1;
+      };
+    });
+    await page.getByRole('button', { name: 'Print receipt' }).click();
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __printed: number }).__printed)).toBe(1);
+    expect(await cspViolations(page)).toEqual([]);
 
     await page.goto('/orders');
     await waitForHydration(page);
