@@ -13,12 +13,13 @@ pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod error;
 pub mod flash_sales;
 pub mod orders;
 pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod platform;
-pub mod time;
+pub use domain::time;
 pub mod ui;
 
 pub use ui::shell::{shell, App};

@@ -1,7 +1,7 @@
 //! Accounts: registration, login/logout, sessions, roles.
 
-pub mod credentials;
-pub mod model;
+pub use domain::accounts as model;
+pub use domain::credentials;
 pub mod server_fns;
 pub mod views;
 

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 #[server(prefix = "/rpc", endpoint = "register")]
 pub async fn register(username: String, email: String, password: String) -> Result<(), FnError> {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::accounts::model::UserSummary;
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 #[server(prefix = "/rpc", endpoint = "admin_list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, FnError> {

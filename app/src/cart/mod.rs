@@ -1,8 +1,7 @@
 //! The customer's cart: quantity rules, pricing, and the cart panel.
 
-pub mod model;
-pub mod pricing;
-pub mod quantity;
+pub use domain::cart as model;
+pub use domain::{pricing, quantity};
 pub mod server_fns;
 pub mod views;
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Cart;
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 /// The cart panel's data. `checkout_key` is a fresh idempotency key: the panel refetches after
 /// every checkout attempt, so each attempt gets its own key and a double submit reuses it.

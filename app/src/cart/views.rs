@@ -5,7 +5,8 @@ use super::server_fns::{get_cart, AddToCart, CartData, RemoveFromCart, SetCartQu
 use crate::catalog::money::format_cents;
 use crate::checkout::server_fns::Checkout;
 use crate::checkout::views::{CheckoutFeedback, CheckoutForm};
-use crate::ui::errors::{ActionError, FnError};
+use crate::error::FnError;
+use crate::ui::errors::ActionError;
 
 /// The cart resource shared by the storefront's product cards and its cart panel; any cart
 /// action bumps `version` and the panel redraws in place.

@@ -1,8 +1,8 @@
 //! The product catalogue shown on the storefront.
 
 pub mod admin_views;
-pub mod model;
-pub mod money;
+pub use domain::catalog as model;
+pub use domain::money;
 pub mod server_fns;
 pub mod views;
 

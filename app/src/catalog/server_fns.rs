@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Product;
+use crate::error::FnError;
 use crate::flash_sales::FlashSale;
-use crate::ui::errors::FnError;
 
 /// What the storefront renders: products, running flash sales and the server's clock (so the
 /// countdown starts from the same instant on the server and in the browser).

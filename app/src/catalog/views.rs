@@ -94,7 +94,7 @@ fn stock_badge(product: &Product) -> impl IntoView {
 /// Price with the catalogue discount, and the flash-sale price with a live countdown.
 #[component]
 fn PriceBlock(product: Product, sale: Option<FlashSale>, clock: Clock) -> impl IntoView {
-    let discounted = crate::cart::pricing::div_round(product.price_cents * (100 - product.discount_percent), 100);
+    let discounted = domain::pricing::discounted_cents(product.price_cents, product.discount_percent);
     let regular = if product.discount_percent > 0 {
         view! {
             <p class="price">
@@ -107,7 +107,7 @@ fn PriceBlock(product: Product, sale: Option<FlashSale>, clock: Clock) -> impl I
     } else {
         view! { <p class="price">{format_cents(product.price_cents)}</p> }.into_any()
     };
-    let flash = sale.filter(|s| s.discount_percent > product.discount_percent).map(|sale| {
+    let flash = sale.filter(|s| s.beats(product.discount_percent)).map(|sale| {
         let ends = sale.ends_at_ms;
         view! {
             <div class="flash-sale" data-testid="flash-sale">

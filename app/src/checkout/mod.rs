@@ -2,8 +2,8 @@
 //! oversold, throttling and bounded concurrency, and graceful degradation when the payment
 //! provider is down (the order is accepted as `payment_pending` and paid in the background).
 
-pub mod card;
-pub mod model;
+pub use domain::card;
+pub use domain::checkout as model;
 pub mod server_fns;
 pub mod views;
 

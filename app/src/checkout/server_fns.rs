@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::model::CheckoutReceipt;
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 /// The page's checkout. Same path through the throttle and service as `POST /api/checkout`.
 #[server(prefix = "/rpc", endpoint = "checkout")]

@@ -7,15 +7,13 @@
 //! on each other in a cycle on PostgreSQL): idempotency key, then cart lines by product id,
 //! then products and their flash sales by product id.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use crate::cart::model::{Cart, CartLine};
 use crate::checkout::card::CardSummary;
 use crate::flash_sales;
 use crate::orders::{OrderStatus, PaymentMethod};
-use crate::platform::{AppError, Db};
-
-pub type Tx = Transaction<'static, Any>;
+use crate::platform::{AppError, Db, Tx};
 
 /// What an idempotency key remembers.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
 //! Flash sales: admins schedule a time-boxed discount with limited units per product.
 
-pub mod rules;
+pub use domain::flash_sales as rules;
 
 #[cfg(feature = "ssr")]
 pub mod api;

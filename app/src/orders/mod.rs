@@ -1,6 +1,6 @@
 //! Orders: the receipt, the order history, and the status a payment moves through.
 
-pub mod model;
+pub use domain::orders as model;
 pub mod server_fns;
 pub mod views;
 

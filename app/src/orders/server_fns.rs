@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::model::{Order, OrderSummary};
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 #[server(prefix = "/rpc", endpoint = "order")]
 pub async fn get_order(id: i64) -> Result<Order, FnError> {

@@ -1,9 +1,7 @@
 //! Payments: the provider boundary (an HTTP gateway guarded by a circuit breaker and bounded
 //! retries), the simulated provider with injectable faults, and the durable retry worker.
 
-pub mod backoff;
-pub mod breaker;
-pub mod faults;
+pub use domain::{backoff, breaker, faults};
 
 #[cfg(feature = "ssr")]
 pub mod api;

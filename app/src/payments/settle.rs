@@ -7,13 +7,11 @@
 //! reserved until it is settled: the order can be resolved from the database alone after any
 //! interruption (see `jobs` for who processes which job).
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use crate::flash_sales;
 use crate::orders::OrderStatus;
-use crate::platform::{AppError, Db};
-
-pub type Tx = Transaction<'static, Any>;
+use crate::platform::{AppError, Db, Tx};
 
 /// Charged: order paid, payment succeeded, job done.
 pub async fn mark_paid(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {

@@ -36,6 +36,10 @@ impl Backend {
     }
 }
 
+/// The one transaction type stores take when a service makes several of their changes commit
+/// together (begin it with `Db::begin`).
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
 #[derive(Clone, Debug)]
 pub struct Db {
     read: AnyPool,
@@ -50,6 +54,11 @@ impl Db {
 
     pub fn write(&self) -> &AnyPool {
         &self.write
+    }
+
+    /// A transaction on the writer.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
     }
 
     pub async fn close(&self) {

@@ -4,7 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::ui::errors::FnError;
+use crate::error::FnError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {

@@ -3,14 +3,16 @@
 
 pub mod db;
 pub mod error;
+pub mod json;
 pub mod log_safe;
 pub mod metrics;
 pub mod request;
 pub mod state;
 pub mod ttl_cache;
 
-pub use db::{Backend, Db};
+pub use db::{Backend, Db, Tx};
 pub use error::AppError;
+pub use json::ApiJson;
 pub use request::{ClientIp, RequestId};
 pub use state::AppState;
 

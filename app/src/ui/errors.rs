@@ -1,45 +1,8 @@
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use serde::{Deserialize, Serialize};
+
+use crate::error::FnError;
 
 use super::session_info::use_session_info;
-
-/// The error every server function returns: a message meant for a person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{message}")]
-pub struct FnError {
-    pub message: String,
-    /// The HTTP status the server answered with (0 when the call never reached it).
-    pub status: u16,
-    /// Set for "busy" answers: when to try again.
-    pub retry_after_secs: Option<u64>,
-    /// Set for short-stock answers: how many are left.
-    pub available: Option<i64>,
-}
-
-impl FnError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), status: 0, retry_after_secs: None, available: None }
-    }
-}
-
-impl FromServerFnError for FnError {
-    type Encoder = JsonEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let message = match value {
-            ServerFnErrorErr::Request(_) => {
-                "the shop could not be reached; check your connection and try again".to_owned()
-            }
-            ServerFnErrorErr::MissingArg(field) => format!("{field} is required"),
-            ServerFnErrorErr::Args(_) => "the form could not be read; please check the fields".to_owned(),
-            ServerFnErrorErr::ServerError(message) => message,
-            _ => "something went wrong; please try again".to_owned(),
-        };
-        FnError::new(message)
-    }
-}
 
 /// Shows the error of the last action, if any.
 #[component]

@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::errors::FnError;
 use crate::accounts::CurrentUser;
+use crate::error::FnError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::cart::pricing::Totals;
+use crate::pricing::Totals;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,15 +3,13 @@
 //! leaving or the server crashing, and several servers sharing one payment queue. Each test
 //! starts real servers with a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{spawn_app_with, standalone_provider, TestApp};
 use app::accounts::Role;
 use app::payments::faults::FaultSettings;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use support::{spawn_app_with, standalone_provider, TestApp};
 
 const CARD: &str = "4242424242424242";
 const DECLINED_CARD: &str = "4000000000000002";
@@ -361,14 +359,14 @@ async fn a_crash_between_charge_and_settle_is_resolved_from_the_provider() {
     assert_eq!(provider.charges_made(), 1);
 
     // Both keys resolve to their order's real outcome on the restarted server.
-    restarted.login("olga", support::CUSTOMER_PASSWORD).await;
+    restarted.login("olga", crate::support::CUSTOMER_PASSWORD).await;
     let replay = checkout(&restarted, &restarted.client, &card_body(CARD), Some("olga-1")).await;
     assert_eq!((replay.0, order_id_of(&replay.1)), (StatusCode::OK, olga_order));
     assert_eq!(replay.1["status"], "paid");
     let owen = Client::builder().cookie_store(true).build().expect("client");
     let login = owen
         .post(restarted.url("/api/login"))
-        .json(&json!({ "username": "owen", "password": support::CUSTOMER_PASSWORD }))
+        .json(&json!({ "username": "owen", "password": crate::support::CUSTOMER_PASSWORD }))
         .send()
         .await
         .expect("login");

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
-use super::pricing::{price_line, totals, LinePrice, PricingInput, Totals};
-use crate::flash_sales::rules::FlashSale;
+use crate::flash_sales::FlashSale;
+use crate::pricing::{price_line, totals, LinePrice, PricingInput, Totals};
 
 /// A flash sale whose price applies to a cart line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +88,7 @@ pub fn build_line(facts: LineFacts<'_>) -> CartLine {
                 }),
                 None,
             ),
-            Err(_) => (None, Some((sale.per_customer_limit - bought).min(sale.units_left()).max(0))),
+            Err(_) => (None, Some(sale.allowance(bought))),
         },
         None => (None, None),
     };

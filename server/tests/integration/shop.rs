@@ -1,15 +1,13 @@
 //! Integration tests for the storefront, cart, checkout and the payment tactics. Each test
 //! starts the real server with a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL).
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::{spawn_app_with, TestApp};
 use app::accounts::Role;
 use reqwest::header::RETRY_AFTER;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use support::{spawn_app_with, TestApp};
 
 const CARD: &str = "4242424242424242";
 const DECLINED_CARD: &str = "4000000000000002";

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::card::{Card, CardError};
+use crate::card::{Card, CardError};
 use crate::orders::{OrderStatus, PaymentMethod};
 
 /// What the customer submits.

@@ -2,15 +2,13 @@
 //! admin manages admins, registration is limited per address, the `__Host-` cookie.
 //! SQLite by default; TEST_DATABASE_URL=postgres://... runs the same tests on PostgreSQL.
 
-mod support;
-
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::support::{spawn_app, spawn_app_with, TestApp, CUSTOMER_PASSWORD};
 use app::accounts::Role;
 use reqwest::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{spawn_app, spawn_app_with, TestApp, CUSTOMER_PASSWORD};
 
 const NEW_PASSWORD: &str = "brand-new-secret-9";
 
@@ -190,7 +188,7 @@ async fn only_the_super_admin_grants_or_removes_the_admin_role() {
     assert!(html.contains("Only the super admin can change roles"), "explains why");
 
     let root = jar_client();
-    assert_eq!(login(&app, &root, "super_admin", support::SUPER_ADMIN_PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(login(&app, &root, "super_admin", crate::support::SUPER_ADMIN_PASSWORD).await.status(), StatusCode::OK);
     let page = root.get(app.url("/admin/users")).send().await.expect("GET /admin/users");
     assert!(page.text().await.expect("html").contains("Promote to admin"), "the super admin gets the buttons");
     assert_eq!(me_role(&app, &other_admin).await, "admin");
@@ -270,7 +268,7 @@ async fn a_secure_cookie_is_named_host_session_and_only_that_name_is_read() {
 async fn a_super_admin_password_reset_at_start_ends_its_sessions() {
     let app = spawn_app().await;
     let root = jar_client();
-    assert_eq!(login(&app, &root, "super_admin", support::SUPER_ADMIN_PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(login(&app, &root, "super_admin", crate::support::SUPER_ADMIN_PASSWORD).await.status(), StatusCode::OK);
     let customer = app.signed_in("vic", Role::Customer).await;
     assert_eq!(me(&app, &root).await, StatusCode::OK);
 

@@ -89,8 +89,19 @@ impl FlashSale {
         (self.units_total - self.units_sold).max(0)
     }
 
+    /// Units this customer may still buy at the sale price, having bought `already_bought`.
+    pub fn allowance(&self, already_bought: i64) -> i64 {
+        (self.per_customer_limit - already_bought).min(self.units_left()).max(0)
+    }
+
+    /// Whether this sale beats a catalogue discount (the best discount wins, never both).
+    pub fn beats(&self, catalogue_discount_percent: i64) -> bool {
+        crate::pricing::best_discount(catalogue_discount_percent, Some(self.discount_percent))
+            > catalogue_discount_percent
+    }
+
     pub fn sale_price_cents(&self, price_cents: i64) -> i64 {
-        crate::cart::pricing::div_round(price_cents * (100 - self.discount_percent), 100)
+        crate::pricing::discounted_cents(price_cents, self.discount_percent)
     }
 
     /// Checks that `quantity` more units may be sold to a customer who already bought
@@ -99,7 +110,7 @@ impl FlashSale {
         if self.units_left() == 0 {
             return Err(FlashSaleError::SoldOut);
         }
-        let allowed = (self.per_customer_limit - already_bought).min(self.units_left()).max(0);
+        let allowed = self.allowance(already_bought);
         if quantity > allowed {
             return Err(FlashSaleError::OverCustomerLimit { allowed });
         }

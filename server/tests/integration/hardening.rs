@@ -1,16 +1,14 @@
 //! HTTP hardening: client address behind proxies, log hygiene, panics, timeouts, body limits,
 //! security headers and the cross-site check (with allowed origins, behind a proxy, on HTTP/2).
 
-mod support;
-
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::support::{spawn_app_with, TestApp};
 use reqwest::header::ORIGIN;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::telemetry::{JsonLayer, Sink};
-use support::{spawn_app_with, TestApp};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing_subscriber::layer::SubscriberExt;

@@ -2,18 +2,16 @@
 //! production safety refusals and TLS to the payment provider and PostgreSQL. Each test starts
 //! the real server with a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL).
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::support::{fresh_database_url, spawn_app_with, TestApp, SUPER_ADMIN_PASSWORD};
 use app::accounts::Role;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use server::configuration::Settings;
 use server::startup::Application;
 use sqlx::Row;
-use support::{fresh_database_url, spawn_app_with, TestApp, SUPER_ADMIN_PASSWORD};
 
 const CARD: &str = "4242424242424242";
 

@@ -60,11 +60,21 @@ pub fn div_round(numerator: i64, denominator: i64) -> i64 {
     }
 }
 
+/// The discount that applies: the better of the catalogue's and a flash sale's, never both.
+pub fn best_discount(catalogue_percent: i64, flash_sale_percent: Option<i64>) -> i64 {
+    catalogue_percent.max(flash_sale_percent.unwrap_or(0)).clamp(0, 100)
+}
+
+/// The unit price after `discount_percent` (clamped to 0-100), rounded by the rule above.
+pub fn discounted_cents(price_cents: i64, discount_percent: i64) -> i64 {
+    div_round(price_cents * (100 - discount_percent.clamp(0, 100)), 100)
+}
+
 /// Prices one line. `flash_sale_percent` is the discount of a flash sale that applies to this
 /// purchase, if any.
 pub fn price_line(product: &PricingInput<'_>, quantity: i64, flash_sale_percent: Option<i64>) -> LinePrice {
-    let discount_percent = product.discount_percent.max(flash_sale_percent.unwrap_or(0)).clamp(0, 100);
-    let discounted_unit_cents = div_round(product.price_cents * (100 - discount_percent), 100);
+    let discount_percent = best_discount(product.discount_percent, flash_sale_percent);
+    let discounted_unit_cents = discounted_cents(product.price_cents, discount_percent);
     let subtotal_cents = discounted_unit_cents * quantity;
     let list_cents = product.price_cents * quantity;
     let shipping_cents =

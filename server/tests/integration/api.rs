@@ -2,12 +2,10 @@
 //! drives it over HTTP. SQLite by default; set TEST_DATABASE_URL=postgres://... to run the
 //! same tests against PostgreSQL (each test gets its own new database).
 
-mod support;
-
+use crate::support::{spawn_app, spawn_app_with, TestApp};
 use reqwest::header::{ORIGIN, RETRY_AFTER, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{spawn_app, spawn_app_with, TestApp};
 
 const PASSWORD: &str = "correct-horse-42";
 
@@ -230,7 +228,7 @@ async fn customers_get_403_on_admin_pages_and_api() {
 async fn admins_promote_and_demote_but_never_touch_the_super_admin() {
     let app = spawn_app().await;
     register(&app, "leo").await;
-    app.login("super_admin", support::SUPER_ADMIN_PASSWORD).await;
+    app.login("super_admin", crate::support::SUPER_ADMIN_PASSWORD).await;
 
     let users: Vec<Value> = app.get("/api/admin/users").await.json().await.expect("json");
     let id_of =
