@@ -1,5 +1,6 @@
 //! Layout, shared components and error pages.
 
+pub mod components;
 pub mod errors;
 pub mod layout;
 pub mod session_info;
