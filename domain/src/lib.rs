@@ -16,4 +16,5 @@ pub mod money;
 pub mod orders;
 pub mod pricing;
 pub mod quantity;
+pub mod returns;
 pub mod time;
