@@ -65,10 +65,27 @@ impl OrderStatus {
         }
     }
 
+    /// The status an order starts in: a card order waits for its charge unless there is nothing
+    /// to pay; a cash order is confirmed and paid on delivery.
+    pub fn at_reservation(method: PaymentMethod, grand_total_cents: i64) -> Self {
+        match method {
+            PaymentMethod::Card if grand_total_cents == 0 => Self::Paid,
+            PaymentMethod::Card => Self::PaymentPending,
+            PaymentMethod::Cash => Self::CashOnDelivery,
+        }
+    }
+
     /// Still changing by itself: pages showing it keep polling.
     pub fn is_settling(self) -> bool {
         self == Self::PaymentPending
     }
+}
+
+/// Who may see an order (its receipt, its place in a history): the customer who placed it,
+/// nobody else. Admins have no order view; anyone else's order is "not found", so ids reveal
+/// nothing.
+pub fn may_view(viewer_id: i64, owner_id: i64) -> bool {
+    viewer_id == owner_id
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +126,19 @@ pub struct Order {
 }
 
 impl Order {
+    /// How the order is paid, in words for the receipt: the card (brand and last four), cash
+    /// on delivery, or that a card was not charged because there was nothing to pay.
+    pub fn payment_label(&self) -> Option<String> {
+        let payment = self.payment.as_ref()?;
+        Some(match (&payment.card_brand, &payment.card_last4) {
+            (Some(_), Some(_)) if self.totals.grand_total_cents == 0 => {
+                "nothing to pay, the card was not charged".to_owned()
+            }
+            (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
+            _ => "Cash on delivery".to_owned(),
+        })
+    }
+
     /// True when the printed lines add up to the printed total.
     pub fn adds_up(&self) -> bool {
         let lines: i64 = self.lines.iter().map(|l| l.total_cents).sum();
@@ -144,6 +174,48 @@ mod tests {
             assert_eq!(s.is_settling(), s == OrderStatus::PaymentPending);
         }
         assert_eq!(OrderStatus::parse("shipped"), None);
+    }
+
+    #[test]
+    fn card_orders_wait_for_their_charge_unless_nothing_is_due() {
+        assert_eq!(OrderStatus::at_reservation(PaymentMethod::Card, 100), OrderStatus::PaymentPending);
+        assert_eq!(OrderStatus::at_reservation(PaymentMethod::Card, 0), OrderStatus::Paid);
+        assert_eq!(OrderStatus::at_reservation(PaymentMethod::Cash, 100), OrderStatus::CashOnDelivery);
+    }
+
+    #[test]
+    fn only_the_owner_may_view_an_order() {
+        assert!(may_view(7, 7));
+        assert!(!may_view(8, 7));
+    }
+
+    #[test]
+    fn the_receipt_names_the_card_or_cash_or_that_nothing_was_charged() {
+        let card = PaymentInfo {
+            method: PaymentMethod::Card,
+            status: "succeeded".into(),
+            card_brand: Some("Visa".into()),
+            card_last4: Some("4242".into()),
+            reference: None,
+        };
+        let mut order = Order {
+            id: 1,
+            status: OrderStatus::Paid,
+            status_message: String::new(),
+            payment_method: PaymentMethod::Card,
+            totals: Totals { grand_total_cents: 500, ..Totals::default() },
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            lines: Vec::new(),
+            payment: Some(card),
+        };
+        assert_eq!(order.payment_label().as_deref(), Some("Visa •••• 4242"));
+        order.totals.grand_total_cents = 0;
+        assert_eq!(order.payment_label().as_deref(), Some("nothing to pay, the card was not charged"));
+        order.payment = order.payment.map(|p| PaymentInfo { card_brand: None, card_last4: None, ..p });
+        assert_eq!(order.payment_label().as_deref(), Some("Cash on delivery"));
+        order.payment = None;
+        assert_eq!(order.payment_label(), None);
     }
 
     #[test]
