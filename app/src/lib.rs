@@ -2,7 +2,8 @@
 //! functions, and — behind the `ssr` feature — the storage and HTTP code each feature needs.
 //!
 //! Each feature lives in one folder: `accounts`, `admin`, `catalog`, `cart`,
-//! `checkout`, `payments`, `orders`, `flash_sales`. Inside a feature,
+//! `checkout`, `payments`, `orders`, `flash_sales`, and `storefront` (the public shop pages,
+//! composed from catalog, flash sales, cart and checkout). Inside a feature,
 //! `model`/rule files are plain Rust compiled for server and browser, `server_fns` are the
 //! Leptos server functions its views call, `views` are components, `store` is its SQL
 //! (ssr only) and `api` its stable JSON endpoints (ssr only).
@@ -15,10 +16,13 @@ pub mod catalog;
 pub mod checkout;
 pub mod error;
 pub mod flash_sales;
+pub mod fulfilment;
 pub mod orders;
 pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod platform;
+pub mod returns;
+pub mod storefront;
 pub use domain::time;
 pub mod ui;
 

@@ -10,6 +10,9 @@ use sqlx::Row;
 
 use crate::configuration::{AppEnv, Settings};
 
+mod demo_return;
+pub use demo_return::DEMO_RMA;
+
 /// Demo accounts created by DEMO_SEED=1; their passwords are published in the README.
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
     ("demo_admin", "admin-demo-2026", Role::Admin),
@@ -102,6 +105,7 @@ pub async fn seed_demo(db: &Db) -> Result<(), AppError> {
             catalog::insert(db, &product).await?;
         }
     }
+    demo_return::seed(db).await?;
     tracing::info!(accounts = DEMO_ACCOUNTS.len(), "demo data ready");
     Ok(())
 }

@@ -5,8 +5,12 @@ use std::net::SocketAddr;
 
 use app::accounts::credentials::Password;
 use app::platform::Backend;
+use leptos::config::errors::LeptosConfigError;
+use leptos::config::{get_configuration, LeptosOptions};
 
 use crate::client_addr::TrustedProxies;
+
+mod returns;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -17,10 +21,11 @@ pub enum AppEnv {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub app_env: AppEnv,
+    /// Where the shop listens (`leptos.site_addr` until the listener is bound).
     pub site_addr: SocketAddr,
-    pub site_root: String,
-    pub site_pkg_dir: String,
-    pub output_name: String,
+    /// cargo-leptos' settings (site root, pkg dir, bundle name, file hashing), see
+    /// `leptos_options`.
+    pub leptos: LeptosOptions,
     pub database_url: String,
     pub backend: Backend,
     pub database_max_connections: u32,
@@ -50,6 +55,8 @@ pub struct Settings {
     pub fault_injection_allowed: bool,
     /// Proxies, origins, timeouts and headers of the HTTP listener.
     pub http: HttpSettings,
+    /// The return policy and the photo folder (`RETURN_WINDOW_DAYS`, `RETURNS_*`).
+    pub returns: app::returns::service::ReturnsSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -117,41 +124,30 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/retail.db";
 pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 
 impl Settings {
+    /// The process environment, over cargo-leptos' settings as Leptos' own reader finds them
+    /// (`cargo_leptos_options`).
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup_with(|name| std::env::var(name).ok(), cargo_leptos_options)
     }
 
-    /// Reads every setting through `get`, so tests can pass a map instead of the process env.
+    /// Reads every setting through `get`, so tests can pass a map instead of the process env;
+    /// the Leptos options start from the documented defaults instead of Cargo.toml.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_with(get, || Ok(default_leptos_options()))
+    }
+
+    /// `get` on top of the Leptos options `leptos_base` reads.
+    pub fn from_lookup_with(
+        get: impl Fn(&str) -> Option<String>,
+        leptos_base: impl FnOnce() -> Result<LeptosOptions, LeptosConfigError>,
+    ) -> Result<Self, ConfigError> {
         let var = |name: &'static str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
-        let app_env = match var("APP_ENV").as_deref() {
-            None | Some("development") => AppEnv::Development,
-            Some("production") => AppEnv::Production,
-            Some(other) => return Err(err("APP_ENV", format!("'{other}' is not one of: development, production"))),
-        };
+        let app_env = app_env(&var)?;
         let production = app_env == AppEnv::Production;
-
-        let site_addr =
-            parse(&var, "LEPTOS_SITE_ADDR", "127.0.0.1:3000", "a host:port socket address such as 127.0.0.1:3000")?;
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        let backend = Backend::from_url(&database_url)
-            .ok_or_else(|| err("DATABASE_URL", "must start with sqlite:// or postgres://".to_owned()))?;
-        if backend == Backend::Postgres {
-            check_postgres_tls(&database_url)?;
-        }
-        // Measured on 2 cores with PostgreSQL on the same box: 3 connections gave 812 checkouts/s
-        // at p95 11 ms, 16 gave 448/s at p95 93 ms (its backends fought over the cores).
-        let default_connections = match backend {
-            Backend::Sqlite => "4".to_owned(),
-            Backend::Postgres => (std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) + 1).to_string(),
-        };
-        let database_max_connections: u32 =
-            parse(&var, "DATABASE_MAX_CONNECTIONS", &default_connections, "a whole number from 1 to 1000")?;
-        if !(1..=1000).contains(&database_max_connections) {
-            return Err(err("DATABASE_MAX_CONNECTIONS", "must be from 1 to 1000".to_owned()));
-        }
-
+        let leptos = leptos_options(&var, leptos_base)?;
+        let site_addr = leptos.site_addr;
+        let database = DatabaseSettings::from_lookup(&var)?;
         let demo_seed = flag(&var, "DEMO_SEED", false)?;
         if production && demo_seed {
             return Err(err(
@@ -159,16 +155,99 @@ impl Settings {
                 "demo accounts have published passwords and are refused when APP_ENV=production".to_owned(),
             ));
         }
+        let super_admin = SuperAdminSettings::from_lookup(&var, production)?;
+        let accounts = AccountSettings::from_lookup(&var, production)?;
+        let provider_url = provider_url(&var, production)?;
+        let fault_injection_allowed = flag(&var, "ALLOW_FAULT_INJECTION", !production)?;
+        let payments = PaymentSettings::from_lookup(&var, provider_url, fault_injection_allowed)?;
+        let checkout = CheckoutSettings::from_lookup(&var)?;
+        let (metrics_addr, metrics_token) = metrics_listener(&var)?;
+        let http = HttpSettings::from_lookup(&var, production, get("LEPTOS_WATCH").is_some())?;
+        let returns = returns::from_lookup(&var, payments.worker_poll_ms, payments.job_backoff_base_ms)?;
+        Ok(Settings {
+            app_env,
+            site_addr,
+            leptos,
+            database_url: database.url,
+            backend: database.backend,
+            database_max_connections: database.max_connections,
+            demo_seed,
+            super_admin_username: super_admin.username.to_ascii_lowercase(),
+            super_admin_email: super_admin.email,
+            super_admin_password: super_admin.password,
+            login_rate_limit_per_minute: accounts.login_rate_limit_per_minute,
+            register_rate_limit_per_hour: accounts.register_rate_limit_per_hour,
+            session_ttl_hours: accounts.session_ttl_hours,
+            secure_cookies: accounts.secure_cookies,
+            log_filter: var("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+            payments,
+            checkout,
+            session_cache_ms: parse(&var, "SESSION_CACHE_MS", "5000", "a whole number of milliseconds")?,
+            storefront_cache_ms: parse(&var, "STOREFRONT_CACHE_MS", "1000", "a whole number of milliseconds")?,
+            metrics_addr,
+            metrics_token,
+            fault_injection_allowed,
+            http,
+            returns,
+        })
+    }
+}
 
-        let super_admin_username = var("SUPER_ADMIN_USERNAME").unwrap_or_else(|| "super_admin".to_owned());
-        app::accounts::credentials::Username::parse(&super_admin_username)
+/// `APP_ENV`: development (the default) or production.
+fn app_env(var: &impl Fn(&'static str) -> Option<String>) -> Result<AppEnv, ConfigError> {
+    match var("APP_ENV").as_deref() {
+        None | Some("development") => Ok(AppEnv::Development),
+        Some("production") => Ok(AppEnv::Production),
+        Some(other) => Err(err("APP_ENV", format!("'{other}' is not one of: development, production"))),
+    }
+}
+
+/// `DATABASE_URL` and `DATABASE_MAX_CONNECTIONS` (its default depends on the backend).
+struct DatabaseSettings {
+    url: String,
+    backend: Backend,
+    max_connections: u32,
+}
+
+impl DatabaseSettings {
+    fn from_lookup(var: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+        let url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let backend = Backend::from_url(&url)
+            .ok_or_else(|| err("DATABASE_URL", "must start with sqlite:// or postgres://".to_owned()))?;
+        if backend == Backend::Postgres {
+            check_postgres_tls(&url)?;
+        }
+        // Measured on 2 cores with PostgreSQL on the same box: 3 connections gave 812 checkouts/s
+        // at p95 11 ms, 16 gave 448/s at p95 93 ms (its backends fought over the cores).
+        let default_connections = match backend {
+            Backend::Sqlite => "4".to_owned(),
+            Backend::Postgres => (std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) + 1).to_string(),
+        };
+        let max_connections: u32 =
+            parse(var, "DATABASE_MAX_CONNECTIONS", &default_connections, "a whole number from 1 to 1000")?;
+        if !(1..=1000).contains(&max_connections) {
+            return Err(err("DATABASE_MAX_CONNECTIONS", "must be from 1 to 1000".to_owned()));
+        }
+        Ok(Self { url, backend, max_connections })
+    }
+}
+
+/// `SUPER_ADMIN_USERNAME`, `_EMAIL` and `_PASSWORD` (required in production).
+struct SuperAdminSettings {
+    username: String,
+    email: String,
+    password: Option<String>,
+}
+
+impl SuperAdminSettings {
+    fn from_lookup(var: &impl Fn(&'static str) -> Option<String>, production: bool) -> Result<Self, ConfigError> {
+        let username = var("SUPER_ADMIN_USERNAME").unwrap_or_else(|| "super_admin".to_owned());
+        app::accounts::credentials::Username::parse(&username)
             .map_err(|e| err("SUPER_ADMIN_USERNAME", e.to_string()))?;
-        let super_admin_email =
-            var("SUPER_ADMIN_EMAIL").unwrap_or_else(|| format!("{super_admin_username}@retail.local"));
-        app::accounts::credentials::Email::parse(&super_admin_email)
-            .map_err(|e| err("SUPER_ADMIN_EMAIL", e.to_string()))?;
-        let super_admin_password = var("SUPER_ADMIN_PASSWORD");
-        match &super_admin_password {
+        let email = var("SUPER_ADMIN_EMAIL").unwrap_or_else(|| format!("{username}@retail.local"));
+        app::accounts::credentials::Email::parse(&email).map_err(|e| err("SUPER_ADMIN_EMAIL", e.to_string()))?;
+        let password = var("SUPER_ADMIN_PASSWORD");
+        match &password {
             Some(p) => {
                 Password::parse(p).map_err(|e| err("SUPER_ADMIN_PASSWORD", e.to_string()))?;
             }
@@ -181,40 +260,46 @@ impl Settings {
             }
             None => {}
         }
+        Ok(Self { username, email, password })
+    }
+}
 
+/// Login and registration limits, session lifetime and the cookie's `Secure` flag.
+struct AccountSettings {
+    login_rate_limit_per_minute: u32,
+    register_rate_limit_per_hour: u32,
+    session_ttl_hours: i64,
+    secure_cookies: bool,
+}
+
+impl AccountSettings {
+    fn from_lookup(var: &impl Fn(&'static str) -> Option<String>, production: bool) -> Result<Self, ConfigError> {
         let login_rate_limit_per_minute =
-            parse(&var, "LOGIN_RATE_LIMIT_PER_MINUTE", "10", "a whole number (0 turns the limit off)")?;
+            parse(var, "LOGIN_RATE_LIMIT_PER_MINUTE", "10", "a whole number (0 turns the limit off)")?;
         // Off by default when logins are unlimited: load runs register hundreds of users from
         // one address and turn the account limits off with that one switch.
         let register_default = if login_rate_limit_per_minute == 0 { "0" } else { "20" };
         let register_rate_limit_per_hour =
-            parse(&var, "REGISTER_RATE_LIMIT_PER_HOUR", register_default, "a whole number (0 turns the limit off)")?;
-        let session_ttl_hours: i64 = parse(&var, "SESSION_TTL_HOURS", "168", "a whole number of hours from 1 to 8760")?;
+            parse(var, "REGISTER_RATE_LIMIT_PER_HOUR", register_default, "a whole number (0 turns the limit off)")?;
+        let session_ttl_hours: i64 = parse(var, "SESSION_TTL_HOURS", "168", "a whole number of hours from 1 to 8760")?;
         if !(1..=8760).contains(&session_ttl_hours) {
             return Err(err("SESSION_TTL_HOURS", "must be from 1 to 8760".to_owned()));
         }
-        let secure_cookies = flag(&var, "COOKIE_SECURE", production)?;
+        let secure_cookies = flag(var, "COOKIE_SECURE", production)?;
+        Ok(Self { login_rate_limit_per_minute, register_rate_limit_per_hour, session_ttl_hours, secure_cookies })
+    }
+}
 
-        let provider_url = var("PAYMENT_PROVIDER_URL");
-        if let Some(url) = &provider_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(err("PAYMENT_PROVIDER_URL", format!("'{url}' is not an http(s) URL")));
-            }
-        }
-        if production && provider_url.is_none() && !flag(&var, "ALLOW_SIMULATED_PROVIDER", false)? {
-            return Err(err(
-                "PAYMENT_PROVIDER_URL",
-                "must be set when APP_ENV=production: the simulated provider takes no real payments \
-                 (set ALLOW_SIMULATED_PROVIDER=1 to run on it anyway)"
-                    .to_owned(),
-            ));
-        }
-        let fault_injection_allowed = flag(&var, "ALLOW_FAULT_INJECTION", !production)?;
-        let failure_rate: f64 = parse(&var, "PAYMENT_FAILURE_RATE", "0", "a number from 0.0 to 1.0")?;
-        if !(0.0..=1.0).contains(&failure_rate) {
-            return Err(err("PAYMENT_FAILURE_RATE", "must be from 0.0 to 1.0".to_owned()));
-        }
-        let latency_ms: u64 = parse(&var, "PAYMENT_LATENCY_MS", "0", "a whole number of milliseconds")?;
+impl PaymentSettings {
+    /// The provider at `provider_url` (see `provider_url`), injected faults (only where
+    /// `fault_injection_allowed`), the breaker, the retries and the background worker.
+    fn from_lookup(
+        var: &impl Fn(&'static str) -> Option<String>,
+        provider_url: Option<String>,
+        fault_injection_allowed: bool,
+    ) -> Result<Self, ConfigError> {
+        let failure_rate = rate(var, "PAYMENT_FAILURE_RATE", "0")?;
+        let latency_ms: u64 = parse(var, "PAYMENT_LATENCY_MS", "0", "a whole number of milliseconds")?;
         for (name, injected) in [("PAYMENT_FAILURE_RATE", failure_rate > 0.0), ("PAYMENT_LATENCY_MS", latency_ms > 0)] {
             if injected && !fault_injection_allowed {
                 return Err(err(
@@ -223,91 +308,207 @@ impl Settings {
                 ));
             }
         }
-        let breaker_failure_rate: f64 = parse(&var, "BREAKER_FAILURE_RATE", "0.5", "a number from 0.0 to 1.0")?;
-        if !(0.0..=1.0).contains(&breaker_failure_rate) {
-            return Err(err("BREAKER_FAILURE_RATE", "must be from 0.0 to 1.0".to_owned()));
-        }
-        let payments = PaymentSettings {
-            provider_url: provider_url.map(|u| u.trim_end_matches('/').to_owned()),
+        Ok(PaymentSettings {
+            provider_url,
             failure_rate,
             latency_ms,
-            timeout_ms: positive(&var, "PAYMENT_TIMEOUT_MS", "1000")?,
-            checkout_attempts: positive(&var, "PAYMENT_RETRY_ATTEMPTS", "3")?,
-            breaker_consecutive_failures: positive(&var, "BREAKER_CONSECUTIVE_FAILURES", "5")?,
-            breaker_failure_rate,
-            breaker_open_ms: positive::<i64>(&var, "BREAKER_OPEN_SECONDS", "5")? * 1000,
-            job_max_attempts: positive(&var, "PAYMENT_JOB_MAX_ATTEMPTS", "10")?,
-            job_backoff_base_ms: positive(&var, "PAYMENT_JOB_BACKOFF_MS", "1000")?,
-            worker_poll_ms: positive(&var, "PAYMENT_WORKER_POLL_MS", "250")?,
-            instance_liveness_ms: positive(&var, "INSTANCE_LIVENESS_MS", "15000")?,
-        };
+            timeout_ms: positive(var, "PAYMENT_TIMEOUT_MS", "1000")?,
+            checkout_attempts: positive(var, "PAYMENT_RETRY_ATTEMPTS", "3")?,
+            breaker_consecutive_failures: positive(var, "BREAKER_CONSECUTIVE_FAILURES", "5")?,
+            breaker_failure_rate: rate(var, "BREAKER_FAILURE_RATE", "0.5")?,
+            breaker_open_ms: positive::<i64>(var, "BREAKER_OPEN_SECONDS", "5")? * 1000,
+            job_max_attempts: positive(var, "PAYMENT_JOB_MAX_ATTEMPTS", "10")?,
+            job_backoff_base_ms: positive(var, "PAYMENT_JOB_BACKOFF_MS", "1000")?,
+            worker_poll_ms: positive(var, "PAYMENT_WORKER_POLL_MS", "250")?,
+            instance_liveness_ms: positive(var, "INSTANCE_LIVENESS_MS", "15000")?,
+        })
+    }
+}
+
+/// `PAYMENT_PROVIDER_URL`, without a trailing slash; unset = the simulated provider (refused in
+/// production unless `ALLOW_SIMULATED_PROVIDER=1`).
+fn provider_url(
+    var: &impl Fn(&'static str) -> Option<String>,
+    production: bool,
+) -> Result<Option<String>, ConfigError> {
+    let provider_url = var("PAYMENT_PROVIDER_URL");
+    if let Some(url) = &provider_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(err("PAYMENT_PROVIDER_URL", format!("'{url}' is not an http(s) URL")));
+        }
+    }
+    if production && provider_url.is_none() && !flag(var, "ALLOW_SIMULATED_PROVIDER", false)? {
+        return Err(err(
+            "PAYMENT_PROVIDER_URL",
+            "must be set when APP_ENV=production: the simulated provider takes no real payments \
+             (set ALLOW_SIMULATED_PROVIDER=1 to run on it anyway)"
+                .to_owned(),
+        ));
+    }
+    Ok(provider_url.map(|u| u.trim_end_matches('/').to_owned()))
+}
+
+/// A share from 0.0 to 1.0.
+fn rate(var: &impl Fn(&'static str) -> Option<String>, name: &'static str, default: &str) -> Result<f64, ConfigError> {
+    let value: f64 = parse(var, name, default, "a number from 0.0 to 1.0")?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(err(name, "must be from 0.0 to 1.0".to_owned()));
+    }
+    Ok(value)
+}
+
+impl CheckoutSettings {
+    /// The throttle, the concurrency bound and the idempotency keys' lifetime.
+    fn from_lookup(var: &impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
         let throttle_per_user = match var("THROTTLING_KEY").as_deref() {
             None | Some("global") => false,
             Some("user") => true,
             Some(other) => return Err(err("THROTTLING_KEY", format!("'{other}' is not one of: global, user"))),
         };
-        let checkout = CheckoutSettings {
-            throttle_max_rps: parse(&var, "THROTTLING_MAX_RPS", "1000", "a whole number (0 turns throttling off)")?,
-            throttle_burst: positive(&var, "THROTTLING_BURST", "200")?,
+        Ok(CheckoutSettings {
+            throttle_max_rps: parse(var, "THROTTLING_MAX_RPS", "1000", "a whole number (0 turns throttling off)")?,
+            throttle_burst: positive(var, "THROTTLING_BURST", "200")?,
             throttle_per_user,
-            max_concurrency: positive(&var, "CHECKOUT_MAX_CONCURRENCY", "64")?,
-            queue_timeout_ms: parse(&var, "CHECKOUT_QUEUE_TIMEOUT_MS", "200", "a whole number of milliseconds")?,
-            idempotency_key_ttl_seconds: positive(&var, "IDEMPOTENCY_KEY_TTL_SECONDS", "86400")?,
-        };
+            max_concurrency: positive(var, "CHECKOUT_MAX_CONCURRENCY", "64")?,
+            queue_timeout_ms: parse(var, "CHECKOUT_QUEUE_TIMEOUT_MS", "200", "a whole number of milliseconds")?,
+            idempotency_key_ttl_seconds: positive(var, "IDEMPOTENCY_KEY_TTL_SECONDS", "86400")?,
+        })
+    }
+}
 
-        let metrics_addr = match var("METRICS_ADDR").as_deref() {
-            Some("off" | "0") => None,
-            _ => Some(parse(
-                &var,
-                "METRICS_ADDR",
-                DEFAULT_METRICS_ADDR,
-                "a host:port socket address such as 127.0.0.1:9464, or off",
-            )?),
-        };
-        let metrics_token = var("METRICS_TOKEN");
-        if metrics_token.as_ref().is_some_and(|t| t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic())) {
-            return Err(err("METRICS_TOKEN", "must be at least 16 printable characters without spaces".to_owned()));
-        }
+/// `METRICS_ADDR` (`off` or `0` turns the listener off) and `METRICS_TOKEN`.
+fn metrics_listener(
+    var: &impl Fn(&'static str) -> Option<String>,
+) -> Result<(Option<SocketAddr>, Option<String>), ConfigError> {
+    let addr = match var("METRICS_ADDR").as_deref() {
+        Some("off" | "0") => None,
+        _ => Some(parse(
+            var,
+            "METRICS_ADDR",
+            DEFAULT_METRICS_ADDR,
+            "a host:port socket address such as 127.0.0.1:9464, or off",
+        )?),
+    };
+    let token = var("METRICS_TOKEN");
+    if token.as_ref().is_some_and(|t| t.len() < 16 || !t.chars().all(|c| c.is_ascii_graphic())) {
+        return Err(err("METRICS_TOKEN", "must be at least 16 printable characters without spaces".to_owned()));
+    }
+    Ok((addr, token))
+}
 
-        let http = HttpSettings {
+impl HttpSettings {
+    /// Proxies, origins and timeouts; HSTS in production; the live-reload allowance while
+    /// cargo-leptos watches (`live_reload`, outside production only).
+    fn from_lookup(
+        var: &impl Fn(&'static str) -> Option<String>,
+        production: bool,
+        live_reload: bool,
+    ) -> Result<Self, ConfigError> {
+        Ok(HttpSettings {
             trusted_proxies: TrustedProxies::parse(&var("TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| err("TRUSTED_PROXIES", e))?,
             allowed_origins: allowed_origins(&var("ALLOWED_ORIGINS").unwrap_or_default())
                 .map_err(|e| err("ALLOWED_ORIGINS", e))?,
-            header_read_timeout_ms: positive(&var, "HEADER_READ_TIMEOUT_MS", "10000")?,
-            request_timeout_ms: positive(&var, "REQUEST_TIMEOUT_MS", "30000")?,
+            header_read_timeout_ms: positive(var, "HEADER_READ_TIMEOUT_MS", "10000")?,
+            request_timeout_ms: positive(var, "REQUEST_TIMEOUT_MS", "30000")?,
             hsts: production,
-            live_reload: !production && get("LEPTOS_WATCH").is_some(),
-        };
-
-        Ok(Settings {
-            app_env,
-            site_addr,
-            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()),
-            site_pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned()),
-            output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "retail".to_owned()),
-            database_url,
-            backend,
-            database_max_connections,
-            demo_seed,
-            super_admin_username: super_admin_username.to_ascii_lowercase(),
-            super_admin_email,
-            super_admin_password,
-            login_rate_limit_per_minute,
-            register_rate_limit_per_hour,
-            session_ttl_hours,
-            secure_cookies,
-            log_filter: var("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
-            payments,
-            checkout,
-            session_cache_ms: parse(&var, "SESSION_CACHE_MS", "5000", "a whole number of milliseconds")?,
-            storefront_cache_ms: parse(&var, "STOREFRONT_CACHE_MS", "1000", "a whole number of milliseconds")?,
-            metrics_addr,
-            metrics_token,
-            fault_injection_allowed,
-            http,
+            live_reload: !production && live_reload,
         })
     }
+}
+
+/// The bundle's file name stem when nothing names one (cargo-leptos' `output-name`).
+pub const DEFAULT_OUTPUT_NAME: &str = "retail";
+
+/// What a run without cargo-leptos and without LEPTOS_* variables gets (README defaults).
+fn default_leptos_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name(DEFAULT_OUTPUT_NAME).site_root("target/site").site_pkg_dir("pkg").build()
+}
+
+/// cargo-leptos' settings as Leptos' standard reader finds them: `[[workspace.metadata.leptos]]`
+/// of `./Cargo.toml` under the LEPTOS_* variables when the server runs from the workspace root
+/// (`get_configuration(Some("Cargo.toml"))`); the LEPTOS_* variables alone otherwise
+/// (`get_configuration(None)`: a deployed binary has no Cargo.toml, and `cargo test` runs in a
+/// member's folder, whose Cargo.toml has no such section). cargo-leptos sets the variables
+/// when it runs the server; a binary it built also knows the bundle name (LEPTOS_OUTPUT_NAME
+/// is compiled in).
+pub fn cargo_leptos_options() -> Result<LeptosOptions, LeptosConfigError> {
+    match get_configuration(Some("Cargo.toml")) {
+        Ok(conf) => Ok(conf.leptos_options),
+        Err(LeptosConfigError::ConfigNotFound | LeptosConfigError::ConfigSectionNotFound) => {
+            get_configuration(None).map(|conf| conf.leptos_options)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The Leptos options: `base` with this lookup's LEPTOS_* values on top. Every variable Leptos'
+/// reader parses is checked here first, so a bad one stops start-up naming it like any other
+/// setting (the reader's own errors do not say which variable).
+fn leptos_options(
+    var: &impl Fn(&'static str) -> Option<String>,
+    base: impl FnOnce() -> Result<LeptosOptions, LeptosConfigError>,
+) -> Result<LeptosOptions, ConfigError> {
+    let site_addr: Option<SocketAddr> =
+        optional(var, "LEPTOS_SITE_ADDR", "a host:port socket address such as 127.0.0.1:3000")?;
+    let reload_port: Option<u32> = optional(var, "LEPTOS_RELOAD_PORT", "a port number")?;
+    let _: Option<u32> = optional(var, "LEPTOS_RELOAD_EXTERNAL_PORT", "a port number")?;
+    // cargo-leptos writes `true` / `false`, and Leptos' reader accepts nothing else.
+    let hash_files = match var("LEPTOS_HASH_FILES").as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(err("LEPTOS_HASH_FILES", format!("'{other}' is not true or false"))),
+    };
+    let env = match var("LEPTOS_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
+        None => None,
+        Some("dev" | "development") => Some(leptos::config::Env::DEV),
+        Some("prod" | "production") => Some(leptos::config::Env::PROD),
+        Some(other) => return Err(err("LEPTOS_ENV", format!("'{other}' is not one of: dev, prod"))),
+    };
+    if let Some(other) =
+        var("LEPTOS_RELOAD_WS_PROTOCOL").filter(|v| !matches!(v.to_ascii_lowercase().as_str(), "ws" | "wss"))
+    {
+        return Err(err("LEPTOS_RELOAD_WS_PROTOCOL", format!("'{other}' is not one of: ws, wss")));
+    }
+    let mut options = base().map_err(|e| err("cargo-leptos settings (Cargo.toml, LEPTOS_*)", e.to_string()))?;
+    if let Some(addr) = site_addr {
+        options.site_addr = addr;
+    }
+    if let Some(root) = var("LEPTOS_SITE_ROOT") {
+        options.site_root = root.into();
+    }
+    if let Some(dir) = var("LEPTOS_SITE_PKG_DIR") {
+        options.site_pkg_dir = dir.into();
+    }
+    if let Some(name) = var("LEPTOS_OUTPUT_NAME") {
+        options.output_name = name.into();
+    }
+    if options.output_name.is_empty() {
+        options.output_name = DEFAULT_OUTPUT_NAME.into();
+    }
+    if let Some(on) = hash_files {
+        options.hash_files = on;
+    }
+    if let Some(name) = var("LEPTOS_HASH_FILE_NAME") {
+        options.hash_file = name.into();
+    }
+    if let Some(env) = env {
+        options.env = env;
+    }
+    if let Some(port) = reload_port {
+        options.reload_port = port;
+    }
+    Ok(options)
+}
+
+/// A value that has no default here (the Leptos options supply it).
+fn optional<T: std::str::FromStr>(
+    var: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    expected: &str,
+) -> Result<Option<T>, ConfigError> {
+    var(name).map(|raw| raw.parse().map_err(|_| err(name, format!("'{raw}' is not {expected}")))).transpose()
 }
 
 /// `ALLOWED_ORIGINS`: comma-separated `scheme://host[:port]`, compared exactly (lower case).
@@ -553,6 +754,56 @@ mod tests {
         let e = settings(&[("DATABASE_URL", "postgres://u:p@db/shop?sslmode=verify-full&sslrootcert=/no/such/ca.pem")])
             .expect_err("missing CA");
         assert_eq!(e.problem, "sslrootcert '/no/such/ca.pem' is not a readable file");
+    }
+
+    #[test]
+    fn leptos_options_come_from_cargo_leptos_settings_under_the_variables() {
+        let s = settings(&[]).expect("defaults");
+        assert_eq!(
+            (&*s.leptos.site_root, &*s.leptos.site_pkg_dir, &*s.leptos.output_name),
+            ("target/site", "pkg", "retail")
+        );
+        assert_eq!(s.leptos.site_addr, s.site_addr);
+        assert!(!s.leptos.hash_files);
+
+        // What cargo-leptos and Leptos' reader find in the workspace's Cargo.toml.
+        let workspace =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).expect("Cargo.toml");
+        let metadata = leptos::config::get_config_from_str(&workspace).expect("[[workspace.metadata.leptos]]");
+        assert!(metadata.hash_files, "hashed bundle names (hash-files = true)");
+        assert_eq!(
+            (&*metadata.output_name, &*metadata.site_root, &*metadata.site_pkg_dir),
+            ("retail", "target/site", "pkg")
+        );
+
+        let map: HashMap<&str, &str> = HashMap::from([
+            ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+            ("LEPTOS_SITE_ROOT", "/srv/site"),
+            ("LEPTOS_HASH_FILES", "false"),
+            ("LEPTOS_HASH_FILE_NAME", "/srv/hash.txt"),
+        ]);
+        let s = Settings::from_lookup_with(|name| map.get(name).map(|v| v.to_string()), || Ok(metadata.clone()))
+            .expect("valid");
+        assert_eq!(s.site_addr.to_string(), "127.0.0.1:0");
+        assert_eq!(
+            (&*s.leptos.site_root, &*s.leptos.hash_file, s.leptos.hash_files),
+            ("/srv/site", "/srv/hash.txt", false)
+        );
+        assert_eq!(&*s.leptos.output_name, "retail");
+
+        for (name, bad) in [
+            ("LEPTOS_HASH_FILES", "1"),
+            ("LEPTOS_ENV", "staging"),
+            ("LEPTOS_RELOAD_PORT", "x"),
+            ("LEPTOS_RELOAD_WS_PROTOCOL", "http"),
+        ] {
+            assert_eq!(settings(&[(name, bad)]).expect_err(bad).variable, name);
+        }
+        let broken = Settings::from_lookup_with(|_| None, || Err(LeptosConfigError::ConfigError("bad".to_owned())));
+        assert!(broken
+            .expect_err("reader failed")
+            .to_string()
+            .starts_with("configuration error: cargo-leptos settings"));
     }
 
     #[test]

@@ -34,10 +34,16 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// Body limit where long texts are sent (product descriptions).
 pub const LARGE_BODY_LIMIT: usize = 64 * 1024;
 
+/// Body limit of photo uploads (multipart); each photo is also held to RETURNS_MAX_PHOTO_BYTES
+/// as it streams.
+pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
 /// The limit for a request path.
 pub fn body_limit_for(path: &str) -> usize {
     let products = path == "/api/admin/products" || path.starts_with("/api/admin/products/");
-    if products || path == "/rpc/admin_save_product" {
+    if path.starts_with("/api/returns/") && path.ends_with("/photos") {
+        UPLOAD_BODY_LIMIT
+    } else if products || path == "/rpc/admin_save_product" {
         LARGE_BODY_LIMIT
     } else {
         BODY_LIMIT
@@ -53,6 +59,10 @@ pub fn wrap(router: Router, http: Arc<HttpSettings>) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(http.clone(), request_timeout))
         .layer(from_fn_with_state(http.clone(), mw::request_context))
+        // Outside the error bodies (request_context) and the storefront cache's nonce
+        // substitution, so what is compressed is the final body. Bundle files with a
+        // precompressed variant arrive encoded already and pass through.
+        .layer(crate::assets::compression())
         .layer(from_fn_with_state(http, security_headers))
 }
 
@@ -92,7 +102,7 @@ pub fn content_security_policy(nonce: &str, live_reload: bool) -> String {
     let connect = if live_reload { "'self' ws: wss:" } else { "'self'" };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         img-src 'self' data: blob:; connect-src {connect}; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )
 }
@@ -115,6 +125,12 @@ async fn security_headers(State(http): State<Arc<HttpSettings>>, mut req: Reques
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(req).await;
     apply_security_headers(response.headers_mut(), &nonce, &http);
+    if response.status() == StatusCode::NOT_MODIFIED {
+        // The browser keeps the page it revalidated and the policy stored with it, whose nonce
+        // is the one on that page's scripts; a 304's headers replace the stored ones, and this
+        // response's nonce would block them.
+        response.headers_mut().remove(header::CONTENT_SECURITY_POLICY);
+    }
     response
 }
 
@@ -344,5 +360,8 @@ mod tests {
         assert_eq!(body_limit_for("/api/admin/products/7"), LARGE_BODY_LIMIT);
         assert_eq!(body_limit_for("/api/admin/productsX"), BODY_LIMIT);
         assert_eq!(body_limit_for("/rpc/admin_save_product"), LARGE_BODY_LIMIT);
+        assert_eq!(body_limit_for("/api/returns/photos"), UPLOAD_BODY_LIMIT);
+        assert_eq!(body_limit_for("/api/returns/7/photos"), UPLOAD_BODY_LIMIT);
+        assert_eq!(body_limit_for("/api/returns/7"), BODY_LIMIT);
     }
 }

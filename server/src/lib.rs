@@ -1,6 +1,7 @@
 //! The composition root: configuration, telemetry, migrations, first-start data, middleware
 //! and the router. Features live in the `app` crate.
 
+pub mod assets;
 pub mod bootstrap;
 pub mod client_addr;
 pub mod configuration;

@@ -36,6 +36,8 @@ pub fn prometheus() -> Result<PrometheusHandle, BuildError> {
     // Full-name matchers are consulted before suffix matchers.
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full("payment_outage_recovery_seconds".to_owned()), RECOVERY_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full("refund_duration_seconds".to_owned()), RECOVERY_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full("rma_cycle_seconds".to_owned()), RMA_CYCLE_BUCKETS)?
         .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)?
         .build_recorder();
     let handle = recorder.handle();
@@ -87,7 +89,16 @@ fn describe() {
     );
     describe_gauge!("payment_jobs_pending", "Card payments waiting in the background retry queue.");
     describe_counter!("payment_jobs_completed_total", "Background payment jobs finished, by outcome.");
+    describe_counter!("returns_created_total", "Return requests created.");
+    describe_counter!("return_transitions_total", "Return status changes, by target status.");
+    describe_counter!("refunds_total", "Refund outcomes, by method (card, store_credit, manual, exchange) and outcome.");
+    describe_histogram!("refund_duration_seconds", Unit::Seconds, "Card refunds: time from start to paid.");
+    describe_histogram!("rma_cycle_seconds", Unit::Seconds, "Returns: time from the request to closing it.");
+    describe_gauge!("refunds_pending", "Refunds waiting in the durable refund queue.");
 }
+
+/// An hour to two months.
+const RMA_CYCLE_BUCKETS: &[f64] = &[3_600.0, 86_400.0, 259_200.0, 604_800.0, 1_209_600.0, 2_592_000.0, 5_184_000.0];
 
 /// What a scrape needs: the recorder, the application (for values read at scrape time) and
 /// the token, when one is required.
@@ -133,7 +144,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// (the worker leaves it alone while the breaker is open) and the breaker state.
 async fn render(metrics: &Metrics) -> String {
     let state = &metrics.state;
-    let pending = tokio::time::timeout(Duration::from_secs(1), app::payments::settle::pending_jobs(&state.db)).await;
+    let pending = tokio::time::timeout(Duration::from_secs(1), app::payments::store::pending_jobs(&state.db)).await;
     match pending {
         Ok(Ok(n)) => metrics::gauge!("payment_jobs_pending").set(n as f64),
         Ok(Err(err)) => tracing::debug!(error = %err, "payment_jobs_pending not refreshed"),

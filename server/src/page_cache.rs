@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use app::accounts::session;
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::assets;
 use crate::hardening::CspNonce;
 
 /// Pages larger than this are not cached (the storefront is far smaller).
@@ -75,13 +76,18 @@ pub async fn serve_cached_storefront(
         };
         return rebuild(StatusCode::OK, headers, body);
     }
+    let volatile = assets::volatile_parts(req.extensions());
     let response = next.run(req).await;
     if response.status() != StatusCode::OK {
         return response;
     }
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
+            // Hashed once per render; every answer from the cache reuses it (`assets`).
+            if let Ok(etag) = HeaderValue::from_str(&assets::page_etag(&bytes, &volatile)) {
+                parts.headers.insert(header::ETAG, etag);
+            }
             cache.store(parts.headers.clone(), bytes.clone(), nonce);
             Response::from_parts(parts, Body::from(bytes))
         }

@@ -14,7 +14,7 @@ use app::payments::jobs::{self, WorkerSettings};
 use app::payments::provider::{self, SimulatedProvider};
 use app::payments::vault::CardVault;
 use app::platform::state::{Caches, CheckoutTimes, SessionSettings};
-use app::platform::{db, AppState, Backend};
+use app::platform::{db, AppState, Backend, Db};
 use app::{shell, App};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -22,9 +22,9 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::configuration::{HttpSettings, Settings};
+use crate::configuration::{HttpSettings, PaymentSettings, Settings};
 use crate::page_cache::{self, PageCache};
-use crate::{bootstrap, hardening, middleware as mw, migrate, observability};
+use crate::{assets, bootstrap, hardening, middleware as mw, migrate, observability};
 
 /// How long the list of running flash sales is reused.
 const FLASH_SALE_CACHE_MS: u64 = 1_000;
@@ -43,18 +43,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, BoxError> {
-        let url = prepare_database_url(&settings)?;
-        let pool = db::connect(&url, settings.backend, settings.database_max_connections).await.map_err(|e| {
-            format!("cannot open the database ({}): {e}{}", settings.backend.name(), tls_hint(&settings, &e))
-        })?;
-        let applied = migrate::run(&pool).await.map_err(|e| format!("migration failed: {e}"))?;
-        tracing::info!(backend = settings.backend.name(), applied, "database ready");
-        bootstrap::refuse_demo_accounts_in_production(&pool, &settings).await?;
-        bootstrap::ensure_super_admin(&pool, &settings).await.map_err(|e| format!("super admin setup failed: {e}"))?;
-        if settings.demo_seed {
-            bootstrap::seed_demo(&pool).await.map_err(|e| format!("demo seed failed: {e}"))?;
-        }
-
+        let pool = open_database(&settings).await?;
         let listener = TcpListener::bind(settings.site_addr)
             .await
             .map_err(|e| format!("cannot listen on {} (LEPTOS_SITE_ADDR): {e}", settings.site_addr))?;
@@ -64,88 +53,14 @@ impl Application {
             })?),
             None => None,
         };
-        let leptos_options = LeptosOptions::builder()
-            .output_name(settings.output_name.clone())
-            .site_root(settings.site_root.clone())
-            .site_pkg_dir(settings.site_pkg_dir.clone())
-            .site_addr(listener.local_addr()?)
-            .build();
-        let login_limiter = Arc::new(
-            LoginLimiter::new(settings.login_rate_limit_per_minute)
-                .with_registrations_per_hour(settings.register_rate_limit_per_hour),
-        );
-        spawn_housekeeping(login_limiter.clone());
-        let p = &settings.payments;
-        let (provider, provider_url) = match &p.provider_url {
-            Some(url) => (None, url.clone()),
-            None => {
-                let simulated =
-                    SimulatedProvider::new(FaultSettings { failure_rate: p.failure_rate, latency_ms: p.latency_ms });
-                let url = provider::serve(simulated.clone())
-                    .await
-                    .map_err(|e| format!("cannot start the simulated payment provider: {e}"))?;
-                tracing::info!(url = %url, "simulated payment provider listening");
-                (Some(simulated), url)
-            }
-        };
-        let payments = PaymentGateway::new(GatewaySettings {
-            base_url: provider_url,
-            timeout: Duration::from_millis(p.timeout_ms),
-            attempts: p.checkout_attempts,
-            retry_base_ms: 20,
-            retry_max_ms: 200,
-            breaker: BreakerConfig {
-                consecutive_failures: p.breaker_consecutive_failures,
-                failure_rate: p.breaker_failure_rate,
-                open_ms: p.breaker_open_ms,
-                ..BreakerConfig::default()
-            },
-        })
-        .map_err(|e| format!("cannot build the payment client: {e}"))?;
-        let c = &settings.checkout;
-        let throttle = ThrottleSettings {
-            max_rps: c.throttle_max_rps,
-            burst: c.throttle_burst,
-            key: if c.throttle_per_user { ThrottleKey::User } else { ThrottleKey::Global },
-        };
-        let state = AppState {
-            leptos_options,
-            db: pool,
-            sessions: SessionSettings {
-                ttl_seconds: settings.session_ttl_hours * 3600,
-                secure_cookie: settings.secure_cookies,
-            },
-            login_limiter,
-            hasher: Arc::new(app::accounts::password::Hasher::default()),
-            instance_id: uuid::Uuid::new_v4().simple().to_string(),
-            payments: Arc::new(payments),
-            provider,
-            fault_injection_allowed: settings.fault_injection_allowed,
-            card_vault: Arc::new(CardVault::default()),
-            checkout_gate: Arc::new(CheckoutGate::new(
-                throttle,
-                c.max_concurrency,
-                Duration::from_millis(c.queue_timeout_ms),
-            )),
-            checkout_attempts: p.checkout_attempts,
-            checkout: checkout_times(&settings),
-            caches: Arc::new(Caches::new(
-                Duration::from_millis(settings.session_cache_ms),
-                Duration::from_millis(FLASH_SALE_CACHE_MS),
-            )),
-        };
-        jobs::spawn(
-            state.clone(),
-            WorkerSettings {
-                poll_interval: Duration::from_millis(p.worker_poll_ms),
-                max_attempts: p.job_max_attempts,
-                backoff_base_ms: p.job_backoff_base_ms,
-                liveness_ms: p.instance_liveness_ms,
-                claim_ms: claim_ms(p.timeout_ms),
-                purge_every_ms: (c.idempotency_key_ttl_seconds * 1000).clamp(500, 60_000),
-                ..WorkerSettings::default()
-            },
-        );
+        let mut leptos_options = settings.leptos.clone();
+        leptos_options.site_addr = listener.local_addr()?;
+        let bundle = assets::reconcile(&mut leptos_options);
+        tracing::debug!(wasm = %bundle.wasm, hashed = leptos_options.hash_files, "browser bundle");
+        let state = build_state(&settings, pool, leptos_options).await?;
+        jobs::spawn(state.clone(), worker_settings(&settings));
+        app::checkout::service::spawn_key_purge(state.clone(), key_purge_interval(&settings));
+        app::returns::refunds::spawn(state.clone(), settings.returns.refund_poll);
         let page_cache = Arc::new(PageCache::new(Duration::from_millis(settings.storefront_cache_ms)));
         let scrape =
             observability::Metrics::new(observability::prometheus()?, state.clone(), settings.metrics_token.clone());
@@ -194,13 +109,125 @@ impl Application {
     }
 }
 
+/// Connects, migrates, and puts the first-start data in place (super admin, demo data).
+async fn open_database(settings: &Settings) -> Result<Db, BoxError> {
+    let url = prepare_database_url(settings)?;
+    let pool = db::connect(&url, settings.backend, settings.database_max_connections).await.map_err(|e| {
+        format!("cannot open the database ({}): {e}{}", settings.backend.name(), tls_hint(settings, &e))
+    })?;
+    let applied = migrate::run(&pool).await.map_err(|e| format!("migration failed: {e}"))?;
+    tracing::info!(backend = settings.backend.name(), applied, "database ready");
+    bootstrap::refuse_demo_accounts_in_production(&pool, settings).await?;
+    bootstrap::ensure_super_admin(&pool, settings).await.map_err(|e| format!("super admin setup failed: {e}"))?;
+    if settings.demo_seed {
+        bootstrap::seed_demo(&pool).await.map_err(|e| format!("demo seed failed: {e}"))?;
+    }
+    Ok(pool)
+}
+
+/// The payment gateway to the configured provider, or to the simulated one, started here on
+/// its own loopback port (returned too: admins change its faults live).
+async fn build_payments(
+    payments: &PaymentSettings,
+) -> Result<(PaymentGateway, Option<Arc<SimulatedProvider>>), BoxError> {
+    let (provider, provider_url) = match &payments.provider_url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let faults = FaultSettings { failure_rate: payments.failure_rate, latency_ms: payments.latency_ms };
+            let simulated = SimulatedProvider::new(faults);
+            let url = provider::serve(simulated.clone())
+                .await
+                .map_err(|e| format!("cannot start the simulated payment provider: {e}"))?;
+            tracing::info!(url = %url, "simulated payment provider listening");
+            (Some(simulated), url)
+        }
+    };
+    let gateway = PaymentGateway::new(GatewaySettings {
+        base_url: provider_url,
+        timeout: Duration::from_millis(payments.timeout_ms),
+        retry_base_ms: 20,
+        retry_max_ms: 200,
+        breaker: BreakerConfig {
+            consecutive_failures: payments.breaker_consecutive_failures,
+            failure_rate: payments.breaker_failure_rate,
+            open_ms: payments.breaker_open_ms,
+            ..BreakerConfig::default()
+        },
+    })
+    .map_err(|e| format!("cannot build the payment client: {e}"))?;
+    Ok((gateway, provider))
+}
+
+/// Everything a request needs, from the settings.
+async fn build_state(settings: &Settings, db: Db, leptos_options: LeptosOptions) -> Result<AppState, BoxError> {
+    let login_limiter = Arc::new(
+        LoginLimiter::new(settings.login_rate_limit_per_minute)
+            .with_registrations_per_hour(settings.register_rate_limit_per_hour),
+    );
+    spawn_housekeeping(login_limiter.clone());
+    let (payments, provider) = build_payments(&settings.payments).await?;
+    let checkout = &settings.checkout;
+    let throttle = ThrottleSettings {
+        max_rps: checkout.throttle_max_rps,
+        burst: checkout.throttle_burst,
+        key: if checkout.throttle_per_user { ThrottleKey::User } else { ThrottleKey::Global },
+    };
+    let queue_timeout = Duration::from_millis(checkout.queue_timeout_ms);
+    Ok(AppState {
+        leptos_options,
+        db,
+        sessions: SessionSettings {
+            ttl_seconds: settings.session_ttl_hours * 3600,
+            secure_cookie: settings.secure_cookies,
+        },
+        login_limiter,
+        hasher: Arc::new(app::accounts::password::Hasher::default()),
+        instance_id: uuid::Uuid::new_v4().simple().to_string(),
+        payments: Arc::new(payments),
+        provider,
+        fault_injection_allowed: settings.fault_injection_allowed,
+        card_vault: Arc::new(CardVault::default()),
+        checkout_gate: Arc::new(CheckoutGate::new(throttle, checkout.max_concurrency, queue_timeout)),
+        checkout_attempts: settings.payments.checkout_attempts,
+        checkout: checkout_times(settings),
+        caches: Arc::new(Caches::new(
+            Duration::from_millis(settings.session_cache_ms),
+            Duration::from_millis(FLASH_SALE_CACHE_MS),
+        )),
+        returns: Arc::new(settings.returns.clone()),
+    })
+}
+
+/// The background payment worker's settings.
+fn worker_settings(settings: &Settings) -> WorkerSettings {
+    let payments = &settings.payments;
+    WorkerSettings {
+        poll_interval: Duration::from_millis(payments.worker_poll_ms),
+        max_attempts: payments.job_max_attempts,
+        backoff_base_ms: payments.job_backoff_base_ms,
+        liveness_ms: payments.instance_liveness_ms,
+        claim_ms: claim_ms(payments.timeout_ms),
+        ..WorkerSettings::default()
+    }
+}
+
+/// The page routes, generated once per process. Generating renders the app with resource loading
+/// suppressed by a flag that is global to the process (leptos_server's `SuppressResourceLoad`):
+/// a resource first polled in that window, by any server of the process, waits forever, and
+/// its page never finishes. Only the first server's start-up generates the list, before any
+/// server of the process can answer a request (tests run many servers in one process).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(
     state: AppState,
     page_cache: Arc<PageCache>,
     metrics: Router<AppState>,
     http: Arc<HttpSettings>,
 ) -> Result<Router, BoxError> {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     let router = Router::new()
         .route("/health", get(observability::health))
@@ -215,6 +242,8 @@ fn router(
         .merge(app::orders::api::routes())
         .merge(app::payments::api::routes())
         .merge(app::flash_sales::api::routes())
+        .merge(app::returns::api::routes())
+        .merge(app::fulfilment::api::routes())
         .leptos_routes_with_context(&state, routes, hardening::provide_request_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             hardening::provide_request_nonce,
@@ -223,6 +252,9 @@ fn router(
         .layer(middleware::from_fn_with_state(state.clone(), mw::attach_session))
         .layer(middleware::from_fn_with_state(page_cache, page_cache::serve_cached_storefront))
         .layer(middleware::from_fn_with_state(http, mw::refuse_cross_site))
+        .layer(middleware::from_fn(assets::page_validators))
+        // Added after the layers above: bundle files need no session, page cache or validators.
+        .merge(assets::bundle_routes(&state.leptos_options))
         .with_state(state);
     Ok(router)
 }
@@ -238,6 +270,12 @@ fn checkout_times(settings: &Settings) -> CheckoutTimes {
         key_ttl_ms: settings.checkout.idempotency_key_ttl_seconds.saturating_mul(1000),
         lease_ms: calls_ms.saturating_add(10_000),
     }
+}
+
+/// Expired idempotency keys are purged this often: at most every minute, sooner for short TTLs.
+fn key_purge_interval(settings: &Settings) -> Duration {
+    let ms = settings.checkout.idempotency_key_ttl_seconds.saturating_mul(1000).clamp(500, 60_000);
+    Duration::from_millis(u64::try_from(ms).unwrap_or(60_000))
 }
 
 /// A worker's run of a job makes one call: other passes keep away for much longer.

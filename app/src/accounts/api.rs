@@ -1,6 +1,7 @@
-//! Stable JSON endpoints for machine clients (documented in docs/api.md).
+//! Stable JSON endpoints for machine clients (documented in docs/api.md). Each handler is
+//! extraction plus one call into `service`; the session cookie is the only HTTP they add.
 
-use axum::extract::{rejection::JsonRejection, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -8,10 +9,11 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::guard::SignedIn;
+use super::guard::Customer;
+use super::model::CurrentUser;
 use super::service::{self, Registration};
 use super::session;
-use crate::platform::{AppError, AppState, ClientIp};
+use crate::platform::{ApiJson, AppError, AppState, ClientIp};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,12 +23,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/logout-all", post(logout_all))
         .route("/api/password", post(change_password))
         .route("/api/me", get(me))
-}
-
-/// A JSON body, or a 422 that says what is wrong with it.
-pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    body.map(|Json(v)| v)
-        .map_err(|rejection| AppError::Invalid(format!("invalid request body: {}", rejection.body_text())))
 }
 
 #[derive(Deserialize)]
@@ -39,13 +35,11 @@ struct RegisterBody {
 async fn register(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    body: Result<Json<RegisterBody>, JsonRejection>,
+    ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<Response, AppError> {
-    let body = json_body(body)?;
     let registration = Registration { username: body.username, email: body.email, password: body.password };
     let user = service::register(&state, registration, ip).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": user.id, "username": user.username, "role": user.role })))
-        .into_response())
+    Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -58,15 +52,12 @@ async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
-    body: Result<Json<LoginBody>, JsonRejection>,
+    ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, AppError> {
-    let body = json_body(body)?;
     let previous = session::token(&headers, &state.sessions);
     let logged_in = service::login(&state, &body.username, &body.password, ip, previous.as_deref()).await?;
     let cookie = session::set_cookie(&logged_in.token, &state.sessions);
-    let user = logged_in.user;
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({ "id": user.id, "username": user.username, "role": user.role })))
-        .into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(logged_in.user)).into_response())
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
@@ -76,8 +67,8 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         .into_response())
 }
 
-async fn logout_all(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Response, AppError> {
-    let ended = service::logout_everywhere(&state, &user).await?;
+async fn logout_all(State(state): State<AppState>, customer: Customer) -> Result<Response, AppError> {
+    let ended = service::logout_everywhere(&state, &customer).await?;
     let body = Json(json!({ "logged_out": true, "sessions_ended": ended }));
     Ok(([(header::SET_COOKIE, session::clear_cookie(&state.sessions))], body).into_response())
 }
@@ -91,18 +82,16 @@ struct PasswordBody {
 async fn change_password(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    SignedIn(user): SignedIn,
+    customer: Customer,
     headers: HeaderMap,
-    body: Result<Json<PasswordBody>, JsonRejection>,
+    ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let body = json_body(body)?;
     let token = session::token(&headers, &state.sessions);
-    let ended =
-        service::change_password(&state, &user, token.as_deref(), ip, &body.current_password, &body.new_password)
-            .await?;
+    let (current, new) = (&body.current_password, &body.new_password);
+    let ended = service::change_password(&state, &customer, token.as_deref(), ip, current, new).await?;
     Ok(Json(json!({ "password_changed": true, "sessions_ended": ended })))
 }
 
-async fn me(SignedIn(user): SignedIn) -> Json<serde_json::Value> {
-    Json(json!({ "id": user.id, "username": user.username, "role": user.role }))
+async fn me(customer: Customer) -> Json<CurrentUser> {
+    Json(service::me(&customer))
 }

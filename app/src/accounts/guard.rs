@@ -14,15 +14,15 @@ use crate::platform::{AppError, AppState};
 
 /// A signed-in user (any role).
 #[derive(Clone, Debug)]
-pub struct Customer(pub(crate) CurrentUser);
+pub struct Customer(CurrentUser);
 
 /// A signed-in admin or super admin.
 #[derive(Clone, Debug)]
-pub struct Admin(pub(crate) CurrentUser);
+pub struct Admin(CurrentUser);
 
 /// The super admin.
 #[derive(Clone, Debug)]
-pub struct SuperAdmin(pub(crate) CurrentUser);
+pub struct SuperAdmin(CurrentUser);
 
 macro_rules! capability {
     ($name:ident) => {
@@ -109,28 +109,6 @@ pub fn super_admin() -> Result<(AppState, SuperAdmin), AppError> {
 /// Pages that render differently for admins: the capability if the viewer has it.
 pub fn admin_viewer() -> Result<Option<Admin>, AppError> {
     Ok(current_user()?.and_then(|user| Admin::check(Some(&user)).ok()))
-}
-
-// TRANSITIONAL: the old names, until every feature takes capabilities. Then the capability
-// fields become private to this module.
-pub struct SignedIn(pub CurrentUser);
-
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Customer::check(parts.extensions.get::<CurrentUser>()).map(|c| SignedIn(c.0))
-    }
-}
-
-pub fn require_user(user: Option<&CurrentUser>) -> Result<&CurrentUser, AppError> {
-    Customer::check(user)?;
-    user.ok_or_else(|| AppError::Unauthorized("please log in first".to_owned()))
-}
-
-pub fn require_admin(user: Option<&CurrentUser>) -> Result<&CurrentUser, AppError> {
-    Admin::check(user)?;
-    user.ok_or_else(|| AppError::Unauthorized("please log in first".to_owned()))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use super::credentials::{Email, Password, Username};
+use super::guard::Customer;
 use super::model::{CurrentUser, Role};
 use super::{session, store};
 use crate::platform::{now_ms, AppError, AppState};
@@ -64,35 +65,49 @@ pub async fn login(
         }
         AppError::RateLimited { retry_after_secs }
     })?;
+    let user = verify_credentials(state, &account, password).await?;
+    if let Some(old) = previous_token {
+        end_session(state, old).await?;
+    }
+    let token = start_session(state, user.id).await?;
+    tracing::info!(logged_in_user_id = user.id, "login succeeded");
+    Ok(LoggedIn { user, token })
+}
 
-    let stored = store::credentials_by_username(&state.db, &account).await?;
-    let (user, hash) = match stored {
+/// The user whose password this is; the same refusal for an unknown name and a wrong password
+/// (and the same time spent: an unknown name is checked against a dummy hash).
+async fn verify_credentials(state: &AppState, account: &str, password: &str) -> Result<CurrentUser, AppError> {
+    let (user, hash) = match store::credentials_by_username(&state.db, account).await? {
         Some(c) => (Some(c.user), Some(c.password_hash)),
         None => (None, None),
     };
     let verified = state.hasher.verify(password.to_owned(), hash).await?;
-    let user = match user {
-        Some(user) if verified => user,
+    match user {
+        Some(user) if verified => Ok(user),
         _ => {
             if let Some(suppressed) = crate::log_budget!(20) {
-                tracing::info!(account = %crate::platform::log_safe::clean(&account), suppressed, "login failed");
+                tracing::info!(account = %crate::platform::log_safe::clean(account), suppressed, "login failed");
             }
-            return Err(AppError::Unauthorized("wrong username or password".to_owned()));
+            Err(AppError::Unauthorized("wrong username or password".to_owned()))
         }
-    };
-
-    if let Some(old) = previous_token {
-        let old = session::token_hash(old);
-        store::delete_session(&state.db, &old).await?;
-        state.caches.sessions.remove(&old);
     }
+}
+
+/// A new session for `user_id` (expired ones are swept on the way); returns its token.
+async fn start_session(state: &AppState, user_id: i64) -> Result<String, AppError> {
     let now = now_ms();
     store::delete_expired_sessions(&state.db, now).await?;
     let token = session::new_token();
     let expires = now + state.sessions.ttl_seconds * 1000;
-    store::insert_session(&state.db, &session::token_hash(&token), user.id, now, expires).await?;
-    tracing::info!(logged_in_user_id = user.id, "login succeeded");
-    Ok(LoggedIn { user, token })
+    store::insert_session(&state.db, &session::token_hash(&token), user_id, now, expires).await?;
+    Ok(token)
+}
+
+async fn end_session(state: &AppState, token: &str) -> Result<(), AppError> {
+    let hash = session::token_hash(token);
+    store::delete_session(&state.db, &hash).await?;
+    state.caches.sessions.remove(&hash);
+    Ok(())
 }
 
 /// Changes the signed-in user's password after checking the current one (attempts count
@@ -100,12 +115,13 @@ pub async fn login(
 /// `current_token`'s. Returns how many sessions were ended.
 pub async fn change_password(
     state: &AppState,
-    user: &CurrentUser,
+    customer: &Customer,
     current_token: Option<&str>,
     client_ip: IpAddr,
     current_password: &str,
     new_password: &str,
 ) -> Result<u64, AppError> {
+    let user = customer.user();
     let new_password = Password::parse(new_password).map_err(|e| AppError::Invalid(e.to_string()))?;
     state.login_limiter.check(&user.username, client_ip).map_err(|retry_after_secs| {
         if let Some(suppressed) = crate::log_budget!(10) {
@@ -134,21 +150,25 @@ pub async fn change_password(
     Ok(ended)
 }
 
-/// Ends every session of `user`, this one included. Returns how many were ended.
-pub async fn logout_everywhere(state: &AppState, user: &CurrentUser) -> Result<u64, AppError> {
-    let ended = store::delete_sessions_of_user(&state.db, user.id).await?;
-    state.caches.forget_sessions_of(user.id);
-    tracing::info!(user_id = user.id, sessions_ended = ended, "logged out everywhere");
+/// Ends every session of the customer, this one included. Returns how many were ended.
+pub async fn logout_everywhere(state: &AppState, customer: &Customer) -> Result<u64, AppError> {
+    let ended = store::delete_sessions_of_user(&state.db, customer.id()).await?;
+    state.caches.forget_sessions_of(customer.id());
+    tracing::info!(user_id = customer.id(), sessions_ended = ended, "logged out everywhere");
     Ok(ended)
 }
 
+/// Ends the session of `token`, if there is one (logging out twice is fine).
 pub async fn logout(state: &AppState, token: Option<&str>) -> Result<(), AppError> {
-    if let Some(token) = token {
-        let hash = session::token_hash(token);
-        store::delete_session(&state.db, &hash).await?;
-        state.caches.sessions.remove(&hash);
+    match token {
+        Some(token) => end_session(state, token).await,
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Who the caller is (the JSON API's `/api/me`).
+pub fn me(customer: &Customer) -> CurrentUser {
+    customer.user().clone()
 }
 
 /// The user behind the request's session cookie (the configured name only), if the session

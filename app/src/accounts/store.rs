@@ -1,13 +1,60 @@
-//! SQL for users and sessions. Same statements on SQLite and PostgreSQL.
-
-use sqlx::Row;
+//! The owning store of `users` and `sessions`. Same statements on SQLite and PostgreSQL; rows
+//! are read into typed structs and mapped into the domain's `CurrentUser` / `UserSummary`.
 
 use super::model::{CurrentUser, Role, UserSummary};
 use crate::platform::{AppError, Db};
 
+/// The one column list a `CurrentUser` is read from (table alias `u`).
+macro_rules! user_columns {
+    () => {
+        "u.id, u.username, u.role"
+    };
+}
+
 pub struct StoredCredentials {
     pub user: CurrentUser,
     pub password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    role: String,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<CurrentUser, AppError> {
+        Ok(CurrentUser { id: self.id, username: self.username, role: role_of(&self.role)? })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    username: String,
+    email: String,
+    role: String,
+    created_at: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> Result<UserSummary, AppError> {
+        Ok(UserSummary {
+            id: self.id,
+            username: self.username,
+            email: self.email,
+            role: role_of(&self.role)?,
+            created_at_ms: self.created_at,
+        })
+    }
 }
 
 fn role_of(text: &str) -> Result<Role, AppError> {
@@ -33,7 +80,7 @@ pub async fn insert_user(
     role: Role,
     now_ms: i64,
 ) -> Result<Option<i64>, AppError> {
-    let result = sqlx::query(
+    let result = sqlx::query_scalar::<_, i64>(
         "INSERT INTO users (username, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username)
@@ -44,34 +91,23 @@ pub async fn insert_user(
     .fetch_one(db.write())
     .await;
     match result {
-        Ok(row) => Ok(Some(row.try_get("id")?)),
+        Ok(id) => Ok(Some(id)),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn credentials_by_username(db: &Db, username: &str) -> Result<Option<StoredCredentials>, AppError> {
-    let row = sqlx::query("SELECT id, username, role, password_hash FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(db.read())
-        .await?;
-    row.map(|row| {
-        Ok(StoredCredentials {
-            user: CurrentUser {
-                id: row.try_get("id")?,
-                username: row.try_get("username")?,
-                role: role_of(&row.try_get::<String, _>("role")?)?,
-            },
-            password_hash: row.try_get("password_hash")?,
-        })
-    })
-    .transpose()
+    let sql = concat!("SELECT ", user_columns!(), ", u.password_hash FROM users u WHERE u.username = $1");
+    let row: Option<CredentialsRow> = sqlx::query_as(sql).bind(username).fetch_optional(db.read()).await?;
+    row.map(|row| Ok(StoredCredentials { user: row.user.into_user()?, password_hash: row.password_hash })).transpose()
 }
 
 pub async fn password_hash_of(db: &Db, user_id: i64) -> Result<Option<String>, AppError> {
-    let row =
-        sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(user_id).fetch_optional(db.read()).await?;
-    row.map(|r| r.try_get("password_hash")).transpose().map_err(AppError::from)
+    Ok(sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db.read())
+        .await?)
 }
 
 /// Sets a new password hash and, in the same transaction, ends every session of the user
@@ -82,7 +118,7 @@ pub async fn set_password_and_end_sessions(
     password_hash: &str,
     keep: Option<&str>,
 ) -> Result<u64, AppError> {
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(user_id)
@@ -106,24 +142,16 @@ pub async fn delete_sessions_of_user(db: &Db, user_id: i64) -> Result<u64, AppEr
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserSummary>, AppError> {
-    let rows =
-        sqlx::query("SELECT id, username, email, role, created_at FROM users ORDER BY id").fetch_all(db.read()).await?;
-    rows.iter()
-        .map(|row| {
-            Ok(UserSummary {
-                id: row.try_get("id")?,
-                username: row.try_get("username")?,
-                email: row.try_get("email")?,
-                role: role_of(&row.try_get::<String, _>("role")?)?,
-                created_at_ms: row.try_get("created_at")?,
-            })
-        })
-        .collect()
+    let rows: Vec<SummaryRow> = sqlx::query_as("SELECT id, username, email, role, created_at FROM users ORDER BY id")
+        .fetch_all(db.read())
+        .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
 pub async fn role_of_user(db: &Db, user_id: i64) -> Result<Option<Role>, AppError> {
-    let row = sqlx::query("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(db.read()).await?;
-    row.map(|r| role_of(&r.try_get::<String, _>("role")?)).transpose()
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(db.read()).await?;
+    role.as_deref().map(role_of).transpose()
 }
 
 /// Changes a role unless the row is the super admin (checked again in SQL against races).
@@ -154,21 +182,13 @@ pub async fn insert_session(
 }
 
 pub async fn session_user(db: &Db, token_hash: &str, now_ms: i64) -> Result<Option<CurrentUser>, AppError> {
-    let row = sqlx::query(
-        "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2",
-    )
-    .bind(token_hash)
-    .bind(now_ms)
-    .fetch_optional(db.read())
-    .await?;
-    row.map(|row| {
-        Ok(CurrentUser {
-            id: row.try_get("id")?,
-            username: row.try_get("username")?,
-            role: role_of(&row.try_get::<String, _>("role")?)?,
-        })
-    })
-    .transpose()
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2"
+    );
+    let row: Option<UserRow> = sqlx::query_as(sql).bind(token_hash).bind(now_ms).fetch_optional(db.read()).await?;
+    row.map(UserRow::into_user).transpose()
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), AppError> {

@@ -3,7 +3,8 @@ use leptos_meta::Title;
 
 use super::server_fns::{list_users, SetUserRole};
 use crate::accounts::model::{Role, UserSummary};
-use crate::ui::errors::{ActionError, ForbiddenPage};
+use crate::ui::components::resource_view;
+use crate::ui::errors::ActionError;
 use crate::ui::session_info::use_session_info;
 
 #[component]
@@ -16,14 +17,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         move || info.get().and_then(|r| r.ok()).and_then(|i| i.user).is_some_and(|u| u.role == Role::SuperAdmin);
     view! {
         <Title text="Users · Admin · Retail"/>
-        <Transition fallback=|| view! { <p class="muted">"Loading users…"</p> }>
-            {move || {
-                users.get().map(|result| match result {
-                    Ok(users) => view! { <UserTable users set_role can_change=can_change()/> }.into_any(),
-                    Err(err) => view! { <ForbiddenPage message=err.message/> }.into_any(),
-                })
-            }}
-        </Transition>
+        {resource_view(users, "Loading users…", move |users| view! { <UserTable users set_role can_change=can_change()/> })}
     }
 }
 
@@ -49,29 +43,32 @@ fn UserTable(users: Vec<UserSummary>, set_role: ServerAction<SetUserRole>, can_c
 
 #[component]
 fn UserRow(user: UserSummary, set_role: ServerAction<SetUserRole>, can_change: bool) -> impl IntoView {
-    let action = match user.role {
-        Role::SuperAdmin => view! { <span class="muted">"Super admin (fixed)"</span> }.into_any(),
-        _ if !can_change => view! { <span class="muted">"—"</span> }.into_any(),
-        role => {
-            let (target, label) =
-                if role == Role::Admin { ("customer", "Demote to customer") } else { ("admin", "Promote to admin") };
-            view! {
-                <ActionForm action=set_role>
-                    <input type="hidden" name="user_id" value=user.id/>
-                    <input type="hidden" name="role" value=target/>
-                    <button type="submit" class="small">{label}</button>
-                </ActionForm>
-            }
-            .into_any()
-        }
-    };
     let username = user.username.clone();
     view! {
         <tr data-username=username>
             <td>{user.username}</td>
             <td>{user.email}</td>
             <td><span class=format!("badge role-{}", user.role.as_str())>{user.role.label()}</span></td>
-            <td>{action}</td>
+            <td><RoleAction user_id=user.id role=user.role set_role can_change/></td>
         </tr>
     }
+}
+
+/// The role button of one row: promote or demote, for the super admin only.
+#[component]
+fn RoleAction(user_id: i64, role: Role, set_role: ServerAction<SetUserRole>, can_change: bool) -> impl IntoView {
+    let (target, label) = match role {
+        Role::SuperAdmin => return view! { <span class="muted">"Super admin (fixed)"</span> }.into_any(),
+        _ if !can_change => return view! { <span class="muted">"—"</span> }.into_any(),
+        Role::Admin => ("customer", "Demote to customer"),
+        Role::Customer => ("admin", "Promote to admin"),
+    };
+    view! {
+        <ActionForm action=set_role>
+            <input type="hidden" name="user_id" value=user_id/>
+            <input type="hidden" name="role" value=target/>
+            <button type="submit" class="small">{label}</button>
+        </ActionForm>
+    }
+    .into_any()
 }

@@ -1,16 +1,17 @@
-use axum::extract::{rejection::JsonRejection, State};
+//! The cart's JSON endpoints: extraction plus one service call each.
+
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::{service, Cart};
-use crate::accounts::api::json_body;
-use crate::accounts::guard::SignedIn;
-use crate::platform::{AppError, AppState};
+use crate::accounts::guard::Customer;
+use crate::platform::{ApiJson, AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/cart", get(view))
+        .route("/api/cart", get(current))
         .route("/api/cart/add", post(add))
         .route("/api/cart/set", post(set))
         .route("/api/cart/remove", post(remove))
@@ -27,33 +28,30 @@ struct ProductBody {
     product_id: i64,
 }
 
-async fn view(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Json<Cart>, AppError> {
-    Ok(Json(service::view(&state, user.id).await?))
+async fn current(State(state): State<AppState>, customer: Customer) -> Result<Json<Cart>, AppError> {
+    Ok(Json(service::current(&state, &customer).await?))
 }
 
 async fn add(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    body: Result<Json<LineBody>, JsonRejection>,
+    customer: Customer,
+    ApiJson(body): ApiJson<LineBody>,
 ) -> Result<Json<Cart>, AppError> {
-    let body = json_body(body)?;
-    Ok(Json(service::add(&state, user.id, body.product_id, body.quantity).await?))
+    Ok(Json(service::add(&state, &customer, body.product_id, body.quantity).await?))
 }
 
 async fn set(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    body: Result<Json<LineBody>, JsonRejection>,
+    customer: Customer,
+    ApiJson(body): ApiJson<LineBody>,
 ) -> Result<Json<Cart>, AppError> {
-    let body = json_body(body)?;
-    Ok(Json(service::set_quantity(&state, user.id, body.product_id, body.quantity).await?))
+    Ok(Json(service::set_quantity(&state, &customer, body.product_id, body.quantity).await?))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
-    body: Result<Json<ProductBody>, JsonRejection>,
+    customer: Customer,
+    ApiJson(body): ApiJson<ProductBody>,
 ) -> Result<Json<Cart>, AppError> {
-    let body = json_body(body)?;
-    Ok(Json(service::remove(&state, user.id, body.product_id).await?))
+    Ok(Json(service::remove(&state, &customer, body.product_id).await?))
 }

@@ -1,3 +1,6 @@
+//! The cart panel's server functions: the caller's capability plus one service call. Posted as
+//! plain forms (JavaScript off) they are answered with a redirect back to the page.
+
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -13,15 +16,17 @@ pub struct CartData {
     pub checkout_key: String,
 }
 
+/// The visitor's cart: empty and `signed_in: false` for a visitor who is not logged in.
 #[server(prefix = "/rpc", endpoint = "cart")]
 pub async fn get_cart() -> Result<CartData, FnError> {
-    let state = crate::platform::request::app_state()?;
+    use crate::platform::AppError;
     let checkout_key = uuid::Uuid::new_v4().to_string();
-    match crate::accounts::guard::current_user()? {
-        Some(user) => {
-            Ok(CartData { signed_in: true, cart: super::service::view(&state, user.id).await?, checkout_key })
+    match crate::accounts::guard::signed_in() {
+        Ok((state, customer)) => {
+            Ok(CartData { signed_in: true, cart: super::service::current(&state, &customer).await?, checkout_key })
         }
-        None => Ok(CartData { signed_in: false, cart: Cart::default(), checkout_key }),
+        Err(AppError::Unauthorized(_)) => Ok(CartData { signed_in: false, cart: Cart::default(), checkout_key }),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -34,30 +39,21 @@ fn quantity(text: &str) -> Result<i64, crate::platform::AppError> {
 
 #[server(prefix = "/rpc", endpoint = "cart_add")]
 pub async fn add_to_cart(product_id: i64, quantity: String) -> Result<(), FnError> {
-    use crate::accounts::guard::{current_user, require_user};
-    let state = crate::platform::request::app_state()?;
-    let user = current_user()?;
-    let user = require_user(user.as_ref())?;
-    super::service::add(&state, user.id, product_id, self::quantity(&quantity)?).await?;
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    super::service::add(&state, &customer, product_id, self::quantity(&quantity)?).await?;
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "cart_set")]
 pub async fn set_cart_quantity(product_id: i64, quantity: String) -> Result<(), FnError> {
-    use crate::accounts::guard::{current_user, require_user};
-    let state = crate::platform::request::app_state()?;
-    let user = current_user()?;
-    let user = require_user(user.as_ref())?;
-    super::service::set_quantity(&state, user.id, product_id, self::quantity(&quantity)?).await?;
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    super::service::set_quantity(&state, &customer, product_id, self::quantity(&quantity)?).await?;
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "cart_remove")]
 pub async fn remove_from_cart(product_id: i64) -> Result<(), FnError> {
-    use crate::accounts::guard::{current_user, require_user};
-    let state = crate::platform::request::app_state()?;
-    let user = current_user()?;
-    let user = require_user(user.as_ref())?;
-    super::service::remove(&state, user.id, product_id).await?;
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    super::service::remove(&state, &customer, product_id).await?;
     Ok(())
 }

@@ -1,14 +1,18 @@
-//! Cart operations. Every answer is the whole priced cart, so the panel can redraw in place.
+//! Cart operations, for the signed-in customer whose cart it is (`Customer`). Every answer is
+//! the whole priced cart, so the panel can redraw in place. Products come from the catalogue;
+//! flash-sale counts from `flash_sales`.
 
 use super::model::{build_cart, build_line, Cart, LineFacts};
 use super::pricing::PricingInput;
 use super::quantity::{check_quantity, QuantityError};
 use super::store;
+use crate::accounts::guard::Customer;
 use crate::catalog;
 use crate::flash_sales;
 use crate::platform::{now_ms, AppError, AppState};
 
-/// The cart priced at `now_ms` with current stock, discounts and running flash sales.
+/// The cart of `user_id` priced at `now_ms` with current stock, discounts and running flash
+/// sales (checkout prices the cart it orders with this).
 pub async fn priced(state: &AppState, user_id: i64, now_ms: i64) -> Result<Cart, AppError> {
     let rows = store::lines(&state.db, user_id).await?;
     if rows.is_empty() {
@@ -50,8 +54,9 @@ pub async fn priced(state: &AppState, user_id: i64, now_ms: i64) -> Result<Cart,
     Ok(build_cart(lines))
 }
 
-pub async fn view(state: &AppState, user_id: i64) -> Result<Cart, AppError> {
-    priced(state, user_id, now_ms()).await
+/// The customer's cart as it is priced now.
+pub async fn current(state: &AppState, customer: &Customer) -> Result<Cart, AppError> {
+    priced(state, customer.id(), now_ms()).await
 }
 
 fn quantity_error(err: QuantityError, product: &catalog::Product) -> AppError {
@@ -69,12 +74,13 @@ fn quantity_error(err: QuantityError, product: &catalog::Product) -> AppError {
 async fn active_product(state: &AppState, user_id: i64, product_id: i64) -> Result<(catalog::Product, i64), AppError> {
     match store::product_with_cart_quantity(&state.db, user_id, product_id).await? {
         Some((p, in_cart)) if p.active => Ok((p, in_cart)),
-        _ => Err(AppError::NotFound(format!("no product with id {product_id} is on sale"))),
+        _ => Err(catalog::service::not_found(product_id)),
     }
 }
 
 /// Adds `quantity` to the line; the line's new total must stay within stock.
-pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
+pub async fn add(state: &AppState, customer: &Customer, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
+    let user_id = customer.id();
     if quantity < 1 {
         return Err(AppError::Invalid(QuantityError::TooSmall.to_string()));
     }
@@ -91,21 +97,28 @@ pub async fn add(state: &AppState, user_id: i64, product_id: i64, quantity: i64)
         other => quantity_error(other, &product),
     })?;
     store::upsert(&state.db, user_id, product_id, wanted, now_ms()).await?;
-    view(state, user_id).await
+    current(state, customer).await
 }
 
 /// Sets the line to exactly `quantity` (1..=stock).
-pub async fn set_quantity(state: &AppState, user_id: i64, product_id: i64, quantity: i64) -> Result<Cart, AppError> {
+pub async fn set_quantity(
+    state: &AppState,
+    customer: &Customer,
+    product_id: i64,
+    quantity: i64,
+) -> Result<Cart, AppError> {
+    let user_id = customer.id();
     let (product, in_cart) = active_product(state, user_id, product_id).await?;
     if in_cart == 0 {
         return Err(AppError::NotFound(format!("'{}' is not in your cart", product.name)));
     }
     let quantity = check_quantity(quantity, product.stock).map_err(|e| quantity_error(e, &product))?;
     store::upsert(&state.db, user_id, product_id, quantity, now_ms()).await?;
-    view(state, user_id).await
+    current(state, customer).await
 }
 
-pub async fn remove(state: &AppState, user_id: i64, product_id: i64) -> Result<Cart, AppError> {
-    store::remove(&state.db, user_id, product_id).await?;
-    view(state, user_id).await
+/// Removes the line (nothing happens if it is not in the cart).
+pub async fn remove(state: &AppState, customer: &Customer, product_id: i64) -> Result<Cart, AppError> {
+    store::remove(&state.db, customer.id(), product_id).await?;
+    current(state, customer).await
 }

@@ -1,13 +1,15 @@
-use axum::extract::{rejection::JsonRejection, Path, State};
+//! The catalogue's JSON endpoints: extraction plus one service call each.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::model::{check_stock, ProductDraft};
-use super::{store, Product};
-use crate::accounts::api::json_body;
+use super::model::ProductDraft;
+use super::{service, Product};
 use crate::accounts::guard::Admin;
-use crate::platform::{AppError, AppState};
+use crate::platform::{ApiJson, AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,42 +22,32 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, AppError> {
-    Ok(Json(store::list_active(&state.db).await?))
+    Ok(Json(service::on_sale(&state).await?))
 }
 
 async fn one_product(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<Product>, AppError> {
-    match store::find(&state.db, id).await? {
-        Some(p) if p.active => Ok(Json(p)),
-        _ => Err(not_found(id)),
-    }
+    Ok(Json(service::find_on_sale(&state, id).await?))
 }
 
-async fn list_all(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Vec<Product>>, AppError> {
-    Ok(Json(store::list_all(&state.db).await?))
+async fn list_all(State(state): State<AppState>, admin: Admin) -> Result<Json<Vec<Product>>, AppError> {
+    Ok(Json(service::list_all(&state, &admin).await?))
 }
 
 async fn create(
     State(state): State<AppState>,
-    Admin(_): Admin,
-    body: Result<Json<ProductDraft>, JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<Product>), AppError> {
-    let draft = json_body(body)?.validated().map_err(AppError::Invalid)?;
-    let id = store::insert(&state.db, &draft).await?;
-    let product = store::find(&state.db, id).await?.ok_or_else(|| AppError::internal("created product vanished"))?;
-    Ok((axum::http::StatusCode::CREATED, Json(product)))
+    admin: Admin,
+    ApiJson(draft): ApiJson<ProductDraft>,
+) -> Result<(StatusCode, Json<Product>), AppError> {
+    Ok((StatusCode::CREATED, Json(service::create(&state, &admin, draft).await?)))
 }
 
 async fn update(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    admin: Admin,
     Path(id): Path<i64>,
-    body: Result<Json<ProductDraft>, JsonRejection>,
+    ApiJson(draft): ApiJson<ProductDraft>,
 ) -> Result<Json<Product>, AppError> {
-    let draft = json_body(body)?.validated().map_err(AppError::Invalid)?;
-    if !store::update(&state.db, id, &draft).await? {
-        return Err(not_found(id));
-    }
-    changed(&state, id).await
+    Ok(Json(service::update(&state, &admin, id, draft).await?))
 }
 
 #[derive(Deserialize)]
@@ -65,16 +57,11 @@ struct StockBody {
 
 async fn set_stock(
     State(state): State<AppState>,
-    Admin(admin): Admin,
+    admin: Admin,
     Path(id): Path<i64>,
-    body: Result<Json<StockBody>, JsonRejection>,
+    ApiJson(body): ApiJson<StockBody>,
 ) -> Result<Json<Product>, AppError> {
-    let stock = check_stock(json_body(body)?.stock).map_err(AppError::Invalid)?;
-    if !store::set_stock(&state.db, id, stock).await? {
-        return Err(not_found(id));
-    }
-    tracing::info!(product_id = id, stock, admin_user_id = admin.id, "product restocked");
-    changed(&state, id).await
+    Ok(Json(service::set_stock(&state, &admin, id, body.stock).await?))
 }
 
 #[derive(Deserialize)]
@@ -84,22 +71,9 @@ struct ActiveBody {
 
 async fn set_active(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    admin: Admin,
     Path(id): Path<i64>,
-    body: Result<Json<ActiveBody>, JsonRejection>,
+    ApiJson(body): ApiJson<ActiveBody>,
 ) -> Result<Json<Product>, AppError> {
-    let active = json_body(body)?.active;
-    if !store::set_active(&state.db, id, active).await? {
-        return Err(not_found(id));
-    }
-    changed(&state, id).await
-}
-
-fn not_found(id: i64) -> AppError {
-    AppError::NotFound(format!("no product with id {id}"))
-}
-
-/// The product as stored after a change, for the answer.
-async fn changed(state: &AppState, id: i64) -> Result<Json<Product>, AppError> {
-    store::find(&state.db, id).await?.map(Json).ok_or_else(|| not_found(id))
+    Ok(Json(service::set_active(&state, &admin, id, body.active).await?))
 }

@@ -1,14 +1,17 @@
-use axum::extract::{rejection::JsonRejection, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+//! `POST /api/checkout` and the admin throttle: extraction (capability, `Idempotency-Key`,
+//! body) plus one call into `service`.
 
-use super::model::CheckoutRequest;
-use super::service::{self, CheckoutAnswer};
-use crate::accounts::api::json_body;
-use crate::accounts::guard::SignedIn;
-use crate::platform::{AppError, AppState};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::gate::{ThrottleKey, ThrottleSettings};
+use super::model::{CheckoutReceipt, CheckoutRequest};
+use super::service;
+use crate::accounts::guard::{Admin, Customer};
+use crate::platform::{ApiJson, AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/checkout", post(checkout))
@@ -16,56 +19,39 @@ pub fn routes() -> Router<AppState> {
 
 async fn checkout(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
+    customer: Customer,
     headers: HeaderMap,
-    body: Result<Json<CheckoutRequest>, JsonRejection>,
-) -> Result<Response, AppError> {
-    let request = json_body(body)?;
+    ApiJson(request): ApiJson<CheckoutRequest>,
+) -> Result<Json<CheckoutReceipt>, AppError> {
     let key = match headers.get("idempotency-key") {
         Some(value) => {
             Some(value.to_str().map_err(|_| AppError::Invalid("Idempotency-Key must be plain text".into()))?)
         }
         None => None,
     };
-    match service::checkout(&state, user.id, &request, key).await {
-        CheckoutAnswer::Accepted(receipt) => Ok(Json(receipt).into_response()),
-        CheckoutAnswer::Failed(err) => Err(err),
-    }
+    Ok(Json(service::checkout(&state, &customer, &request, key).await?))
 }
 
 pub fn admin_routes() -> Router<AppState> {
-    Router::new().route("/api/admin/throttle", axum::routing::get(get_throttle).post(set_throttle))
+    Router::new().route("/api/admin/throttle", get(get_throttle).post(set_throttle))
 }
 
-async fn get_throttle(
-    State(state): State<AppState>,
-    _admin: crate::accounts::guard::Admin,
-) -> Json<super::gate::ThrottleSettings> {
-    Json(state.checkout_gate.throttle())
+async fn get_throttle(State(state): State<AppState>, admin: Admin) -> Json<ThrottleSettings> {
+    Json(service::throttle(&state, &admin))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct ThrottleBody {
     max_rps: u32,
     burst: u32,
     #[serde(default)]
-    key: Option<super::gate::ThrottleKey>,
+    key: Option<ThrottleKey>,
 }
 
 async fn set_throttle(
     State(state): State<AppState>,
-    _admin: crate::accounts::guard::Admin,
-    body: Result<Json<ThrottleBody>, JsonRejection>,
-) -> Result<Json<super::gate::ThrottleSettings>, AppError> {
-    let body = json_body(body)?;
-    let current = state.checkout_gate.throttle();
-    let settings = super::gate::ThrottleSettings {
-        max_rps: body.max_rps,
-        burst: body.burst,
-        key: body.key.unwrap_or(current.key),
-    }
-    .validated()
-    .map_err(AppError::Invalid)?;
-    state.checkout_gate.set_throttle(settings);
-    Ok(Json(settings))
+    admin: Admin,
+    ApiJson(body): ApiJson<ThrottleBody>,
+) -> Result<Json<ThrottleSettings>, AppError> {
+    Ok(Json(service::set_throttle(&state, &admin, body.max_rps, body.burst, body.key)?))
 }

@@ -13,39 +13,35 @@
 
 use std::time::Instant;
 
-use serde_json::json;
-
 use super::card::{year_month_of, Card};
+use super::gate::{ThrottleKey, ThrottleSettings};
 use super::model::{parse_payment, CheckoutReceipt, CheckoutRequest, Payment};
-use super::store::{self, IdempotencyKey, KeyRecord, Reservation, ReserveError, Reserved};
+use super::store::{self, IdempotencyKey, KeyRecord, Reservation, ReserveError, Reserved, StoredAnswer};
+use crate::accounts::guard::{Admin, Customer};
 use crate::cart;
+use crate::cart::model::{Cart, LineProblem};
 use crate::orders::OrderStatus;
 use crate::payments::backoff::backoff_ms;
 use crate::payments::gateway::ChargeError;
 use crate::payments::settle;
-use crate::platform::{now_ms, AppError, AppState};
+use crate::platform::{now_ms, AppError, AppState, Tx};
 
-/// The answer to a checkout, also what an idempotent replay returns.
-#[derive(Debug)]
-pub enum CheckoutAnswer {
-    Accepted(CheckoutReceipt),
-    Failed(AppError),
-}
-
+/// The customer's checkout of their cart; `key` (the `Idempotency-Key`) makes a repeat get the
+/// first answer. Also counts and times the outcome.
 pub async fn checkout(
     state: &AppState,
-    user_id: i64,
+    customer: &Customer,
     request: &CheckoutRequest,
-    idempotency_key: Option<&str>,
-) -> CheckoutAnswer {
+    key: Option<&str>,
+) -> Result<CheckoutReceipt, AppError> {
     let started = Instant::now();
     metrics::counter!("orders_submitted_total").increment(1);
     let answer = match state.checkout_gate.enter().await {
-        Ok(_slot) => run(state, user_id, request, idempotency_key).await,
-        Err(busy) => CheckoutAnswer::Failed(busy),
+        Ok(_slot) => attempt(state, customer.id(), request, key).await,
+        Err(busy) => Err(busy),
     };
     match &answer {
-        CheckoutAnswer::Accepted(receipt) => {
+        Ok(receipt) => {
             let mode = match receipt.status {
                 OrderStatus::Paid => "paid",
                 OrderStatus::CashOnDelivery => "cash",
@@ -54,9 +50,7 @@ pub async fn checkout(
             metrics::counter!("orders_accepted_total", "mode" => mode).increment(1);
             metrics::histogram!("checkout_duration_seconds").record(started.elapsed().as_secs_f64());
         }
-        CheckoutAnswer::Failed(err) => {
-            metrics::counter!("orders_rejected_total", "reason" => rejection_reason(err)).increment(1);
-        }
+        Err(err) => metrics::counter!("orders_rejected_total", "reason" => rejection_reason(err)).increment(1),
     }
     answer
 }
@@ -73,26 +67,16 @@ fn rejection_reason(err: &AppError) -> &'static str {
     }
 }
 
-async fn run(state: &AppState, user_id: i64, request: &CheckoutRequest, key: Option<&str>) -> CheckoutAnswer {
-    match attempt(state, user_id, request, key).await {
-        Ok(answer) => answer,
-        Err(err) => CheckoutAnswer::Failed(err),
-    }
-}
-
+/// Steps 1 to 4 (see the module doc): validate, answer a used key from its record, reserve,
+/// charge.
 async fn attempt(
     state: &AppState,
     user_id: i64,
     request: &CheckoutRequest,
     key: Option<&str>,
-) -> Result<CheckoutAnswer, AppError> {
-    if let Some(key) = key {
-        if key.is_empty() || key.len() > 100 {
-            return Err(AppError::Invalid("Idempotency-Key must be 1 to 100 characters".into()));
-        }
-    }
+) -> Result<CheckoutReceipt, AppError> {
     let now = now_ms();
-    let payment = parse_payment(request, year_month_of(now)).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let payment = validate_request(request, key, now)?;
     let fingerprint = payment.fingerprint();
     state.checkout_gate.admit(user_id)?;
     if let Some(key) = key {
@@ -100,22 +84,10 @@ async fn attempt(
             return answer_from_record(state, &record, &fingerprint, now).await;
         }
     }
-    let cart = cart::service::priced(state, user_id, now).await?;
-    if cart.is_empty() {
-        return Err(empty_cart(state, user_id, now).await?);
-    }
-    if let Some(problem) = cart.checkout_blocker() {
-        let line = cart.lines.iter().find(|l| l.problem.is_some());
-        return Err(match line {
-            Some(l) => {
-                AppError::ShortStock { message: problem, product_id: l.product_id, available: l.available.max(0) }
-            }
-            None => AppError::Conflict(problem),
-        });
-    }
-
-    let card = match &payment {
-        Payment::Card(card) => Some(card.clone()),
+    let cart = orderable_cart(state, user_id, now).await?;
+    let method = payment.method();
+    let card = match payment {
+        Payment::Card(card) => Some(card),
         Payment::Cash => None,
     };
     let reservation = Reservation {
@@ -126,8 +98,8 @@ async fn attempt(
             expires_at: now.saturating_add(state.checkout.key_ttl_ms),
         }),
         cart: &cart,
-        method: payment.method(),
-        card: card.as_ref().map(|c| c.summary()),
+        method,
+        card: card.as_ref().map(Card::summary),
         owner: &state.instance_id,
         lease_until: now.saturating_add(state.checkout.lease_ms),
         now_ms: now,
@@ -135,45 +107,43 @@ async fn attempt(
     let order = match store::reserve(&state.db, &reservation).await {
         Ok(order) => order,
         Err(ReserveError::Replay(record)) => return answer_from_record(state, &record, &fingerprint, now).await,
-        Err(ReserveError::CartChanged) => {
-            return Err(AppError::Conflict(
-                "your cart is already being ordered (another tab or a repeated click); nothing more was charged: \
-                 check your orders"
-                    .into(),
-            ))
-        }
-        Err(ReserveError::ShortStock { line, available }) => {
-            return Err(AppError::ShortStock {
-                message: format!("stock for '{}' changed: only {available} left; nothing was charged", line.name),
-                product_id: line.product_id,
-                available,
-            })
-        }
-        Err(ReserveError::FlashSaleGone { line }) => {
-            return Err(AppError::Conflict(format!(
-                "the flash sale for '{}' just sold out or ended; your cart shows the new price",
-                line.name
-            )))
-        }
-        Err(ReserveError::Db(e)) => return Err(e),
+        Err(refused) => return Err(refusal(refused)),
     };
     let (Some(card), OrderStatus::PaymentPending) = (card, order.status) else {
         // Cash and zero-total orders were closed inside the reservation.
-        return Ok(CheckoutAnswer::Accepted(CheckoutReceipt { order_id: order.order_id, status: order.status }));
+        return Ok(CheckoutReceipt { order_id: order.order_id, status: order.status });
     };
-    // The charge and its settlement run to the end even if this request is dropped.
-    let charge = ChargeTask {
-        state: state.clone(),
-        user_id,
-        key: key.map(str::to_owned),
-        order,
-        card,
-        amount_cents: cart.totals.grand_total_cents,
-    };
-    match tokio::spawn(charge.run()).await {
-        Ok(answer) => answer,
-        Err(e) => Err(AppError::internal(format!("checkout charge task ended abnormally: {e}"))),
+    let key = key.map(str::to_owned);
+    charge(ChargeTask { state: state.clone(), user_id, key, order, card, amount_cents: cart.totals.grand_total_cents })
+        .await
+}
+
+/// Step 1: a well-formed key and a valid payment choice.
+fn validate_request(request: &CheckoutRequest, key: Option<&str>, now: i64) -> Result<Payment, AppError> {
+    if key.is_some_and(|key| key.is_empty() || key.len() > 100) {
+        return Err(AppError::Invalid("Idempotency-Key must be 1 to 100 characters".into()));
     }
+    parse_payment(request, year_month_of(now)).map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// Step 2: the priced cart, if it can be ordered as it is.
+async fn orderable_cart(state: &AppState, user_id: i64, now: i64) -> Result<Cart, AppError> {
+    let cart = cart::service::priced(state, user_id, now).await?;
+    if cart.is_empty() {
+        return Err(empty_cart(state, user_id, now).await?);
+    }
+    let Some(problem) = cart.checkout_blocker() else {
+        return Ok(cart);
+    };
+    // The line the blocker names: the first with a problem.
+    let line = cart.lines.iter().find(|l| l.problem.is_some());
+    Err(match line.and_then(|l| l.problem.clone().map(|p| (l.product_id, p))) {
+        Some((product_id, LineProblem::ShortStock { available })) => {
+            AppError::ShortStock { message: problem, product_id, available }
+        }
+        // A withdrawn product: there is no stock to offer.
+        _ => AppError::Conflict(problem),
+    })
 }
 
 /// An empty cart right after an order from it is a repeated checkout, not a mistake.
@@ -187,6 +157,37 @@ async fn empty_cart(state: &AppState, user_id: i64, now: i64) -> Result<AppError
     })
 }
 
+/// Why a reservation was refused, for the customer (a replay is answered from its record).
+fn refusal(err: ReserveError) -> AppError {
+    match err {
+        // (A replay is answered from its record before it gets here.)
+        ReserveError::Replay(_) | ReserveError::CartChanged => AppError::Conflict(
+            "your cart is already being ordered (another tab or a repeated click); nothing more was charged: \
+             check your orders"
+                .into(),
+        ),
+        ReserveError::ShortStock { line, available } => AppError::ShortStock {
+            message: format!("stock for '{}' changed: only {available} left; nothing was charged", line.name),
+            product_id: line.product_id,
+            available,
+        },
+        ReserveError::FlashSaleGone { line } => AppError::Conflict(format!(
+            "the flash sale for '{}' just sold out or ended; your cart shows the new price",
+            line.name
+        )),
+        ReserveError::Failed(e) => e,
+    }
+}
+
+/// Step 4, in a task of its own: the charge and its settlement run to the end even if this
+/// request is dropped.
+async fn charge(task: ChargeTask) -> Result<CheckoutReceipt, AppError> {
+    match tokio::spawn(task.run()).await {
+        Ok(answer) => answer,
+        Err(e) => Err(AppError::internal(format!("checkout charge task ended abnormally: {e}"))),
+    }
+}
+
 struct ChargeTask {
     state: AppState,
     user_id: i64,
@@ -197,65 +198,66 @@ struct ChargeTask {
 }
 
 impl ChargeTask {
-    async fn run(self) -> Result<CheckoutAnswer, AppError> {
-        let ChargeTask { state, user_id, key, order, card, amount_cents } = self;
-        let order_id = order.order_id;
-        let key = key.as_deref();
-        let outcome = state.payments.charge(&order.provider_key, amount_cents, &card, state.checkout_attempts).await;
+    /// Charges, then settles the outcome and stores the idempotent answer in one transaction.
+    async fn run(self) -> Result<CheckoutReceipt, AppError> {
+        let attempts = self.state.checkout_attempts;
+        let outcome =
+            self.state.payments.charge(&self.order.provider_key, self.amount_cents, &self.card, attempts).await;
+        let mut tx = self.state.db.begin().await?;
+        let answer = self.settle(&mut tx, outcome).await?;
+        store::close_attempt(&mut tx, self.user_id, self.key.as_deref(), &answer).await?;
+        tx.commit().await?;
+        answer.into_result()
+    }
+
+    /// Step 5: the charge's outcome applied to the order, inside `tx`.
+    async fn settle(&self, tx: &mut Tx, outcome: Result<String, ChargeError>) -> Result<StoredAnswer, AppError> {
+        let order_id = self.order.order_id;
         let now = now_ms();
-        let mut tx = state.db.write().begin().await?;
-        let answer = match outcome {
+        match outcome {
             Ok(reference) => {
-                if !settle::mark_paid(&mut tx, order_id, &reference, now).await? {
+                if !settle::paid_in(tx, order_id, &reference, now).await? {
                     tracing::error!(order_id, reference = %reference, "charged, but the order had already left payment_pending");
                 }
-                let receipt = CheckoutReceipt { order_id, status: OrderStatus::Paid };
-                store::close_attempt(&mut tx, user_id, key, 200, &json!(receipt).to_string()).await?;
-                CheckoutAnswer::Accepted(receipt)
+                Ok(StoredAnswer::Accepted(CheckoutReceipt { order_id, status: OrderStatus::Paid }))
             }
             Err(ChargeError::Declined(reason)) => {
                 let message = format!(
                     "your card was declined ({reason}); nothing was charged and your cart is kept: try another card or cash on delivery"
                 );
-                settle::mark_failed(&mut tx, order_id, OrderStatus::Declined, &message, settle::Cart::Restore, now)
-                    .await?;
-                store::close_attempt(&mut tx, user_id, key, 402, &json!({ "error": message }).to_string()).await?;
+                settle::failed_in(tx, order_id, OrderStatus::Declined, &message, settle::Cart::Restore, now).await?;
                 tracing::info!(order_id, "card declined at checkout");
-                CheckoutAnswer::Failed(AppError::PaymentDeclined(message))
+                Ok(StoredAnswer::Declined(message))
             }
             Err(ChargeError::Rejected(reason)) => {
                 let message = format!(
                     "the payment provider refused this payment ({reason}); nothing was charged and your cart is kept: \
                      try another card or cash on delivery"
                 );
-                settle::mark_failed(
-                    &mut tx,
-                    order_id,
-                    OrderStatus::PaymentFailed,
-                    &message,
-                    settle::Cart::Restore,
-                    now,
-                )
-                .await?;
-                let stored = json!({ "error": message, "order_id": order_id }).to_string();
-                store::close_attempt(&mut tx, user_id, key, 422, &stored).await?;
+                let status = OrderStatus::PaymentFailed;
+                settle::failed_in(tx, order_id, status, &message, settle::Cart::Restore, now).await?;
                 tracing::warn!(order_id, reason = %reason, "payment refused by the provider");
-                CheckoutAnswer::Failed(AppError::PaymentFailed { message, order_id })
+                Ok(StoredAnswer::Failed { message, order_id })
             }
-            Err(ChargeError::Unavailable { reason, retry_at_ms }) => {
-                // Graceful degradation: keep the reservation and let the worker charge it.
-                state.card_vault.keep(order_id, card);
-                let jitter = rand::Rng::gen::<f64>(&mut rand::thread_rng());
-                let due = retry_at_ms.unwrap_or_else(|| now + backoff_ms(1, 1_000, 30_000, jitter) as i64);
-                settle::defer(&mut tx, order_id, due, &reason).await?;
-                let receipt = CheckoutReceipt { order_id, status: OrderStatus::PaymentPending };
-                store::close_attempt(&mut tx, user_id, key, 200, &json!(receipt).to_string()).await?;
-                tracing::info!(order_id, reason = %reason, "payment deferred: order accepted as payment_pending");
-                CheckoutAnswer::Accepted(receipt)
-            }
-        };
-        tx.commit().await?;
-        Ok(answer)
+            Err(ChargeError::Unavailable { reason, retry_at_ms }) => self.defer(tx, &reason, retry_at_ms, now).await,
+        }
+    }
+
+    /// Graceful degradation: the reservation stays and the worker charges the card later.
+    async fn defer(
+        &self,
+        tx: &mut Tx,
+        reason: &str,
+        retry_at_ms: Option<i64>,
+        now: i64,
+    ) -> Result<StoredAnswer, AppError> {
+        let order_id = self.order.order_id;
+        self.state.card_vault.keep(order_id, self.card.clone());
+        let jitter = rand::Rng::gen::<f64>(&mut rand::thread_rng());
+        let due = retry_at_ms.unwrap_or_else(|| now + backoff_ms(1, 1_000, 30_000, jitter) as i64);
+        settle::deferred_in(tx, order_id, due, reason).await?;
+        tracing::info!(order_id, reason = %reason, "payment deferred: order accepted as payment_pending");
+        Ok(StoredAnswer::Accepted(CheckoutReceipt { order_id, status: OrderStatus::PaymentPending }))
     }
 }
 
@@ -266,49 +268,67 @@ async fn answer_from_record(
     record: &KeyRecord,
     fingerprint: &str,
     now: i64,
-) -> Result<CheckoutAnswer, AppError> {
+) -> Result<CheckoutReceipt, AppError> {
     if !record.fingerprint.is_empty() && record.fingerprint != fingerprint {
         return Err(AppError::Invalid(
             "this Idempotency-Key was already used for a different checkout request; use a new key for a new order"
                 .into(),
         ));
     }
-    if record.status_code != 0 {
-        return replay(record.status_code, &record.response);
+    if record.answer != StoredAnswer::InFlight {
+        return record.answer.clone().into_result();
     }
-    let still_running = AppError::Conflict("a checkout with this Idempotency-Key is still being processed".into());
     let Some(order_id) = record.order_id else {
-        return Err(still_running);
+        return StoredAnswer::InFlight.into_result();
     };
     let Some((status, message)) = crate::orders::store::status_of(&state.db, order_id).await? else {
         return Err(AppError::internal(format!("idempotency key points at missing order {order_id}")));
     };
     let receipt = CheckoutReceipt { order_id, status };
     match status {
-        OrderStatus::Paid | OrderStatus::CashOnDelivery => Ok(CheckoutAnswer::Accepted(receipt)),
-        OrderStatus::Declined => Ok(CheckoutAnswer::Failed(AppError::PaymentDeclined(message))),
-        OrderStatus::PaymentFailed => Ok(CheckoutAnswer::Failed(AppError::PaymentFailed { message, order_id })),
+        OrderStatus::Paid | OrderStatus::CashOnDelivery => Ok(receipt),
+        OrderStatus::Declined => Err(AppError::PaymentDeclined(message)),
+        OrderStatus::PaymentFailed => Err(AppError::PaymentFailed { message, order_id }),
         OrderStatus::PaymentPending if now < record.created_at.saturating_add(state.checkout.lease_ms) => {
-            Err(still_running)
+            StoredAnswer::InFlight.into_result()
         }
         // The attempt is over but was never recorded: the order was accepted and the worker
         // settles it.
-        OrderStatus::PaymentPending => Ok(CheckoutAnswer::Accepted(receipt)),
+        OrderStatus::PaymentPending => Ok(receipt),
     }
 }
 
-fn replay(status_code: i64, response: &str) -> Result<CheckoutAnswer, AppError> {
-    let stored = serde_json::from_str::<serde_json::Value>(response).unwrap_or_default();
-    let message = |fallback: &str| stored["error"].as_str().map(str::to_owned).unwrap_or_else(|| fallback.to_owned());
-    match status_code {
-        200 => serde_json::from_value::<CheckoutReceipt>(stored.clone())
-            .map(CheckoutAnswer::Accepted)
-            .map_err(|e| AppError::internal(format!("stored checkout answer unreadable: {e}"))),
-        402 => Ok(CheckoutAnswer::Failed(AppError::PaymentDeclined(message("your card was declined")))),
-        422 => Ok(CheckoutAnswer::Failed(AppError::PaymentFailed {
-            message: message("the payment provider refused this payment; nothing was charged"),
-            order_id: stored["order_id"].as_i64().unwrap_or(0),
-        })),
-        other => Err(AppError::internal(format!("unexpected stored checkout status {other}"))),
-    }
+/// The checkout throttle's current limits (admins).
+pub fn throttle(state: &AppState, _admin: &Admin) -> ThrottleSettings {
+    state.checkout_gate.throttle()
+}
+
+/// Replaces the throttle's limits (admins); `key` unset keeps the current bucket key.
+pub fn set_throttle(
+    state: &AppState,
+    _admin: &Admin,
+    max_rps: u32,
+    burst: u32,
+    key: Option<ThrottleKey>,
+) -> Result<ThrottleSettings, AppError> {
+    let current = state.checkout_gate.throttle();
+    let settings =
+        ThrottleSettings { max_rps, burst, key: key.unwrap_or(current.key) }.validated().map_err(AppError::Invalid)?;
+    state.checkout_gate.set_throttle(settings);
+    Ok(settings)
+}
+
+/// Deletes expired idempotency keys every `every` (a task of its own, for the process's life).
+pub fn spawn_key_purge(state: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match store::purge_expired_keys(&state.db, now_ms()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
+                Err(err) => tracing::error!(error = %err, "purging idempotency keys failed"),
+            }
+        }
+    });
 }

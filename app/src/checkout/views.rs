@@ -1,70 +1,99 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 
+use super::server_fns::Checkout;
 use crate::cart::views::CartState;
+use crate::error::FnError;
 use crate::ui::ticker::use_ticker;
+use domain::orders::PaymentMethod;
+
+/// The page's checkout: the action lives as long as the page, so its outcome survives the cart
+/// panel redrawing, and the payment choice is kept across redraws. Checkout builds on the cart
+/// (it reads `CartState` for the attempt key and what blocks checkout), never the other way.
+#[derive(Clone, Copy)]
+pub struct CheckoutState {
+    pub action: ServerAction<Checkout>,
+    pub payment_method: RwSignal<PaymentMethod>,
+}
+
+/// Puts the page's `CheckoutState` into context (after `provide_cart`).
+pub fn provide_checkout() -> CheckoutState {
+    let state = CheckoutState { action: ServerAction::new(), payment_method: RwSignal::new(PaymentMethod::Card) };
+    provide_context(state);
+    state
+}
+
+/// The checkout under the cart: payment choice and "Place order" while the cart has lines.
+#[component]
+pub fn CheckoutPanel() -> impl IntoView {
+    let cart = expect_context::<CartState>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || cart.data.get().and_then(|r| r.ok()).filter(|d| d.signed_in && !d.cart.is_empty()).map(|data| {
+                let blocker = data.cart.checkout_blocker();
+                view! { <CheckoutForm checkout_key=data.checkout_key blocker/> }
+            })}
+        </Transition>
+    }
+}
 
 /// The outcome of the last checkout attempt: the "System is busy" banner with a countdown on
-/// 429, the reason on any other refusal. Success navigates to the receipt.
+/// 429, the reason on any other refusal. Success goes to the receipt (the server function
+/// redirects there). After a plain form post (no JavaScript) the page is rendered again with the
+/// error in its URL, which the action reads: the same banner or message shows in its HTML.
 #[component]
 pub fn CheckoutFeedback() -> impl IntoView {
     let cart = expect_context::<CartState>();
+    let checkout = expect_context::<CheckoutState>();
     let ticks = use_ticker(Duration::from_secs(1));
-    let busy_until = RwSignal::new(0u64);
-    let navigate = use_navigate();
-    Effect::new(move |_| match cart.checkout.value().get() {
-        Some(Ok(receipt)) => navigate(&format!("/orders/{}", receipt.order_id), Default::default()),
-        Some(Err(err)) => {
+    // One tick more than asked: the ticker may be about to fire, and the banner should stay up
+    // for the whole wait.
+    let wait_of = |err: &FnError| err.retry_after_secs.unwrap_or(1) + 1;
+    let busy_until = RwSignal::new(match checkout.action.value().get_untracked() {
+        Some(Err(err)) if err.status == 429 => wait_of(&err),
+        _ => 0,
+    });
+    Effect::new(move |_| {
+        if let Some(Err(err)) = checkout.action.value().get() {
             if err.status == 429 {
-                // One tick more than asked: the ticker may be about to fire, and the banner should
-                // stay up for the whole wait.
-                busy_until.set(ticks.get_untracked() + err.retry_after_secs.unwrap_or(1) + 1);
+                busy_until.set(ticks.get_untracked() + wait_of(&err));
             }
             cart.refresh();
         }
-        None => {}
     });
     let busy_left = move || busy_until.get().saturating_sub(ticks.get());
+    let refusal = move || match checkout.action.value().get() {
+        Some(Err(err)) if err.status != 429 => Some(err.message),
+        _ => None,
+    };
     view! {
         {move || (busy_left() > 0).then(|| view! {
             <div class="alert alert-warn busy" role="status" data-testid="busy-banner">
                 "System is busy, please try again in " <strong>{busy_left()}</strong> " s. Your cart is kept."
             </div>
         })}
-        {move || match cart.checkout.value().get() {
-            Some(Err(err)) if err.status != 429 => Some(view! {
-                <p class="alert alert-error" role="alert" data-testid="checkout-error">{err.message}</p>
-            }),
-            _ => None,
-        }}
+        {move || refusal().map(|message| view! {
+            <p class="alert alert-error" role="alert" data-testid="checkout-error">{message}</p>
+        })}
     }
 }
 
 /// Payment choice and "Place order". `checkout_key` identifies this attempt (idempotency).
 #[component]
-pub fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoView {
-    let cart = expect_context::<CartState>();
-    let checkout = cart.checkout;
-    let method = cart.payment_method;
+fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoView {
+    let state = expect_context::<CheckoutState>();
+    let checkout = state.action;
+    let method = state.payment_method;
     let blocked = blocker.is_some();
     view! {
         <ActionForm action=checkout>
             <input type="hidden" name="attempt_key" value=checkout_key/>
             <fieldset class="payment">
                 <legend>"Payment"</legend>
-                <label class="inline">
-                    <input type="radio" name="payment_method" value="card" data-testid="pay-card"
-                        prop:checked=move || method.get() == "card" on:change=move |_| method.set("card".into())/>
-                    " Card"
-                </label>
-                <label class="inline">
-                    <input type="radio" name="payment_method" value="cash" data-testid="pay-cash"
-                        prop:checked=move || method.get() == "cash" on:change=move |_| method.set("cash".into())/>
-                    " Cash on delivery"
-                </label>
-                <Show when=move || method.get() == "card">
+                <PaymentChoice method choice=PaymentMethod::Card label=" Card" testid="pay-card"/>
+                <PaymentChoice method choice=PaymentMethod::Cash label=" Cash on delivery" testid="pay-cash"/>
+                <Show when=move || method.get() == PaymentMethod::Card>
                     <label>"Card number"
                         <input type="text" name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" data-testid="card-number"/>
                     </label>
@@ -78,5 +107,24 @@ pub fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoV
                 {move || if checkout.pending().get() { "Placing order…" } else { "Place order" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// One payment method's radio button. The server's HTML checks the current choice, so a form
+/// posted without JavaScript names a method too.
+#[component]
+fn PaymentChoice(
+    method: RwSignal<PaymentMethod>,
+    choice: PaymentMethod,
+    label: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="inline">
+            <input type="radio" name="payment_method" value=choice.as_str() data-testid=testid
+                checked=method.get_untracked() == choice
+                prop:checked=move || method.get() == choice on:change=move |_| method.set(choice)/>
+            {label}
+        </label>
     }
 }

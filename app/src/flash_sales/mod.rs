@@ -1,6 +1,10 @@
-//! Flash sales: admins schedule a time-boxed discount with limited units per product.
+//! Flash sales: admins schedule a time-boxed discount with limited units per product. Builds
+//! on the catalogue (products), never the other way round.
 
+pub mod admin_views;
+pub mod form;
 pub use domain::flash_sales as rules;
+pub mod server_fns;
 
 #[cfg(feature = "ssr")]
 pub mod api;

@@ -1,43 +1,60 @@
+//! The `flash_sales` and `flash_sale_purchases` tables.
+
 use std::collections::HashMap;
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use super::rules::{FlashSale, NewFlashSale};
-use crate::platform::{AppError, Db};
+use crate::platform::{AppError, Db, Tx};
 
 const COLUMNS: &str =
     "id, product_id, starts_at, ends_at, discount_percent, units_total, units_sold, per_customer_limit";
 
-fn from_row(row: &AnyRow) -> Result<FlashSale, sqlx::Error> {
-    Ok(FlashSale {
-        id: row.try_get("id")?,
-        product_id: row.try_get("product_id")?,
-        starts_at_ms: row.try_get("starts_at")?,
-        ends_at_ms: row.try_get("ends_at")?,
-        discount_percent: row.try_get("discount_percent")?,
-        units_total: row.try_get("units_total")?,
-        units_sold: row.try_get("units_sold")?,
-        per_customer_limit: row.try_get("per_customer_limit")?,
-    })
+#[derive(sqlx::FromRow)]
+struct SaleRow {
+    id: i64,
+    product_id: i64,
+    starts_at: i64,
+    ends_at: i64,
+    discount_percent: i64,
+    units_total: i64,
+    units_sold: i64,
+    per_customer_limit: i64,
+}
+
+impl From<SaleRow> for FlashSale {
+    fn from(row: SaleRow) -> Self {
+        FlashSale {
+            id: row.id,
+            product_id: row.product_id,
+            starts_at_ms: row.starts_at,
+            ends_at_ms: row.ends_at,
+            discount_percent: row.discount_percent,
+            units_total: row.units_total,
+            units_sold: row.units_sold,
+            per_customer_limit: row.per_customer_limit,
+        }
+    }
 }
 
 /// Sales running at `now`, by product. Sales never overlap, so there is at most one each.
 pub async fn running_uncached(db: &Db, now_ms: i64) -> Result<HashMap<i64, FlashSale>, AppError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE starts_at <= $1 AND ends_at > $1"))
-        .bind(now_ms)
-        .fetch_all(db.read())
-        .await?;
-    rows.iter().map(|r| from_row(r).map(|s| (s.product_id, s)).map_err(AppError::from)).collect()
+    let rows: Vec<SaleRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM flash_sales WHERE starts_at <= $1 AND ends_at > $1"))
+            .bind(now_ms)
+            .fetch_all(db.read())
+            .await?;
+    Ok(rows.into_iter().map(FlashSale::from).map(|s| (s.product_id, s)).collect())
 }
 
 /// Current and future sales, soonest first (admin list).
 pub async fn upcoming(db: &Db, now_ms: i64) -> Result<Vec<FlashSale>, AppError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM flash_sales WHERE ends_at > $1 ORDER BY starts_at, id"))
-        .bind(now_ms)
-        .fetch_all(db.read())
-        .await?;
-    rows.iter().map(|r| from_row(r).map_err(AppError::from)).collect()
+    let rows: Vec<SaleRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM flash_sales WHERE ends_at > $1 ORDER BY starts_at, id"))
+            .bind(now_ms)
+            .fetch_all(db.read())
+            .await?;
+    Ok(rows.into_iter().map(FlashSale::from).collect())
 }
 
 /// For each of `sale_ids`: units sold so far (live, not cached) and units `user_id` bought.
@@ -59,21 +76,19 @@ pub async fn live_counts(db: &Db, user_id: i64, sale_ids: &[i64]) -> Result<Hash
     Ok(counts)
 }
 
-/// Inserts a sale unless it overlaps another of the same product (checked inside the write
-/// transaction, so two admins cannot race two overlapping sales in).
-pub async fn insert_if_free(db: &Db, sale: &NewFlashSale, now_ms: i64) -> Result<Option<i64>, AppError> {
-    let mut tx = db.write().begin().await?;
-    // Lock the product row (PostgreSQL) so concurrent schedules for it queue up here.
-    sqlx::query("UPDATE products SET id = id WHERE id = $1").bind(sale.product_id).execute(&mut *tx).await?;
+/// Whether another sale of the same product overlaps `sale` (call it inside the transaction
+/// that inserts, with the product held, so two admins cannot race two overlapping sales in).
+pub async fn overlaps_another(tx: &mut Tx, sale: &NewFlashSale) -> Result<bool, AppError> {
     let clash = sqlx::query("SELECT 1 FROM flash_sales WHERE product_id = $1 AND starts_at < $2 AND $3 < ends_at")
         .bind(sale.product_id)
         .bind(sale.ends_at_ms)
         .bind(sale.starts_at_ms)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-    if clash.is_some() {
-        return Ok(None);
-    }
+    Ok(clash.is_some())
+}
+
+pub async fn insert(tx: &mut Tx, sale: &NewFlashSale, now_ms: i64) -> Result<i64, AppError> {
     let row = sqlx::query(
         "INSERT INTO flash_sales (product_id, starts_at, ends_at, discount_percent, units_total, per_customer_limit, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -85,21 +100,14 @@ pub async fn insert_if_free(db: &Db, sale: &NewFlashSale, now_ms: i64) -> Result
     .bind(sale.units_total)
     .bind(sale.per_customer_limit)
     .bind(now_ms)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    tx.commit().await?;
-    Ok(Some(row.try_get("id")?))
+    Ok(row.try_get("id")?)
 }
 
 /// Takes `quantity` sale units for `user_id` atomically: the sale must still run and have the
 /// units, and the customer must stay within the limit. `false` leaves nothing changed.
-pub async fn take_units(
-    tx: &mut Transaction<'static, Any>,
-    sale_id: i64,
-    user_id: i64,
-    quantity: i64,
-    now_ms: i64,
-) -> Result<bool, AppError> {
+pub async fn take_units(tx: &mut Tx, sale_id: i64, user_id: i64, quantity: i64, now_ms: i64) -> Result<bool, AppError> {
     let taken = sqlx::query(
         "UPDATE flash_sales SET units_sold = units_sold + $1 \
          WHERE id = $2 AND starts_at <= $3 AND ends_at > $3 AND units_sold + $1 <= units_total",
@@ -127,12 +135,7 @@ pub async fn take_units(
 }
 
 /// Gives sale units back (payment declined or failed).
-pub async fn return_units(
-    tx: &mut Transaction<'static, Any>,
-    sale_id: i64,
-    user_id: i64,
-    quantity: i64,
-) -> Result<(), AppError> {
+pub async fn return_units(tx: &mut Tx, sale_id: i64, user_id: i64, quantity: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE flash_sales SET units_sold = units_sold - $1 WHERE id = $2 AND units_sold >= $1")
         .bind(quantity)
         .bind(sale_id)

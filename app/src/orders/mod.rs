@@ -7,6 +7,8 @@ pub mod views;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 pub use model::{Order, OrderLine, OrderStatus, PaymentMethod};

@@ -1,19 +1,18 @@
+//! The receipt and the order history. Both pages render their data in the server's HTML (their
+//! routes wait for the data), so they read the same with JavaScript off; once hydrated they
+//! refetch on their own while a payment is settling.
+
 use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::model::{Order, OrderStatus};
+use super::model::{Order, OrderLine, OrderSummary};
 use super::server_fns::{get_order, list_orders};
-use crate::catalog::money::format_cents;
 use crate::time::display_utc;
-use crate::ui::errors::ForbiddenPage;
+use crate::ui::components::{resource_view, Money, StatusBadge, TotalsList};
 use crate::ui::ticker::use_ticker;
-
-fn status_badge(status: OrderStatus) -> impl IntoView {
-    view! { <span class=format!("badge status-{}", status.as_str()) data-testid="order-status">{status.label()}</span> }
-}
 
 /// `/orders/{id}`: the receipt. While payment is pending it refetches every second, so the
 /// status moves to "Paid" on screen by itself.
@@ -31,61 +30,56 @@ pub fn ReceiptPage() -> impl IntoView {
     });
     view! {
         <Title text="Receipt · Retail"/>
-        <Transition fallback=|| view! { <p class="muted">"Loading order…"</p> }>
-            {move || order.get().map(|result| match result {
-                Ok(order) => view! { <Receipt order/> }.into_any(),
-                Err(err) if err.status == 401 => view! { <ForbiddenPage message=err.message/> }.into_any(),
-                Err(err) => view! { <section class="panel"><h1>"Order not found"</h1><p>{err.message}</p></section> }.into_any(),
-            })}
-        </Transition>
+        {resource_view(order, "Loading order…", |order| view! { <Receipt order/> })}
     }
 }
 
 #[component]
 fn Receipt(order: Order) -> impl IntoView {
-    let t = order.totals;
+    let payment = order.payment_label();
     let reference = order.payment.as_ref().and_then(|p| p.reference.clone());
-    let nothing_to_pay = t.grand_total_cents == 0;
-    let payment = order.payment.clone().map(|p| match (p.card_brand, p.card_last4) {
-        (Some(_), Some(_)) if nothing_to_pay => "nothing to pay, the card was not charged".to_owned(),
-        (Some(brand), Some(last4)) => format!("{brand} •••• {last4}"),
-        _ => "Cash on delivery".to_owned(),
-    });
+    let message = Some(order.status_message).filter(|m| !m.is_empty());
     view! {
         <section class="panel receipt" data-testid="receipt">
             <div class="receipt-head">
                 <h1>{format!("Order #{}", order.id)}</h1>
-                {status_badge(order.status)}
+                <StatusBadge status=order.status/>
             </div>
             <p class="muted">{format!("Placed {}", display_utc(order.created_at_ms))}</p>
-            {(!order.status_message.is_empty()).then(|| view! { <p class="alert alert-warn">{order.status_message.clone()}</p> })}
-            <table class="table">
-                <thead><tr><th>"Item"</th><th>"Qty"</th><th>"Unit"</th><th>"Shipping"</th><th>"Duty"</th><th>"Line total"</th></tr></thead>
-                <tbody>
-                    {order.lines.into_iter().map(|l| view! {
-                        <tr>
-                            <td>{l.product_name}{(l.discount_percent > 0).then(|| format!(" (−{}%)", l.discount_percent))}</td>
-                            <td>{l.quantity}</td>
-                            <td>{format_cents(l.discounted_unit_cents)}</td>
-                            <td>{format_cents(l.shipping_cents)}</td>
-                            <td>{format_cents(l.duty_cents)}</td>
-                            <td>{format_cents(l.total_cents)}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            <dl class="totals">
-                <dt>"Items"</dt><dd>{format_cents(t.subtotal_cents)}</dd>
-                <dt>"Shipping"</dt><dd>{format_cents(t.shipping_cents)}</dd>
-                <dt>"Import duty"</dt><dd>{format_cents(t.duty_cents)}</dd>
-                <dt class="grand">"Total"</dt><dd class="grand" data-testid="receipt-total">{format_cents(t.grand_total_cents)}</dd>
-            </dl>
-            <p class="muted">{format!("You saved {} in discounts.", format_cents(t.discount_cents))}</p>
+            {message.map(|m| view! { <p class="alert alert-warn">{m}</p> })}
+            <ReceiptLines lines=order.lines/>
+            <TotalsList totals=order.totals grand_testid="receipt-total"/>
+            <p class="muted">"You saved " <Money cents=order.totals.discount_cents/> " in discounts."</p>
             {payment.map(|p| view! { <p>"Payment: " {p}</p> })}
             {reference.map(|r| view! { <p>"Payment reference: " <code data-testid="payment-reference">{r}</code></p> })}
             <p class="no-print"><a href="/">"Back to the shop"</a> " · " <a href="/orders">"All orders"</a> " · "
                 <button type="button" class="small secondary" on:click=|_| print_page()>"Print receipt"</button></p>
         </section>
+    }
+}
+
+#[component]
+fn ReceiptLines(lines: Vec<OrderLine>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <thead><tr><th>"Item"</th><th>"Qty"</th><th>"Unit"</th><th>"Shipping"</th><th>"Duty"</th><th>"Line total"</th></tr></thead>
+            <tbody>{lines.into_iter().map(|line| view! { <ReceiptLine line/> }).collect_view()}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn ReceiptLine(line: OrderLine) -> impl IntoView {
+    let discount = (line.discount_percent > 0).then(|| format!(" (−{}%)", line.discount_percent));
+    view! {
+        <tr>
+            <td>{line.product_name}{discount}</td>
+            <td>{line.quantity}</td>
+            <td><Money cents=line.discounted_unit_cents/></td>
+            <td><Money cents=line.shipping_cents/></td>
+            <td><Money cents=line.duty_cents/></td>
+            <td><Money cents=line.total_cents/></td>
+        </tr>
     }
 }
 
@@ -104,29 +98,35 @@ pub fn OrdersPage() -> impl IntoView {
         <Title text="Your orders · Retail"/>
         <section class="panel">
             <h1>"Your orders"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading orders…"</p> }>
-                {move || orders.get().map(|result| match result {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"No orders yet. " <a href="/">"Start shopping"</a></p> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" data-testid="orders-table">
-                            <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Items"</th><th>"Total"</th><th>"Status"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|o| view! {
-                                    <tr>
-                                        <td><a href=format!("/orders/{}", o.id)>{format!("#{}", o.id)}</a></td>
-                                        <td>{display_utc(o.created_at_ms)}</td>
-                                        <td>{o.item_count}</td>
-                                        <td>{format_cents(o.total_cents)}</td>
-                                        <td>{status_badge(o.status)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(err) => view! { <ForbiddenPage message=err.message/> }.into_any(),
-                })}
-            </Transition>
+            {resource_view(orders, "Loading orders…", |list| view! { <OrderTable list/> })}
         </section>
+    }
+}
+
+#[component]
+fn OrderTable(list: Vec<OrderSummary>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No orders yet. " <a href="/">"Start shopping"</a></p> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid="orders-table">
+            <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Items"</th><th>"Total"</th><th>"Status"</th></tr></thead>
+            <tbody>{list.into_iter().map(|order| view! { <OrderRow order/> }).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn OrderRow(order: OrderSummary) -> impl IntoView {
+    view! {
+        <tr>
+            <td><a href=format!("/orders/{}", order.id)>{format!("#{}", order.id)}</a></td>
+            <td>{display_utc(order.created_at_ms)}</td>
+            <td>{order.item_count}</td>
+            <td><Money cents=order.total_cents/></td>
+            <td><StatusBadge status=order.status/></td>
+        </tr>
     }
 }
 

@@ -13,15 +13,13 @@ use serde_json::json;
 
 use super::backoff::backoff_ms;
 use super::breaker::{Breaker, BreakerConfig, BreakerState, OpenReason, Permit, Transition};
-use crate::checkout::card::Card;
 use crate::platform::now_ms;
+use domain::card::Card;
 
 #[derive(Clone, Debug)]
 pub struct GatewaySettings {
     pub base_url: String,
     pub timeout: Duration,
-    /// Attempts per checkout (the background worker makes one per job run).
-    pub attempts: u32,
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
     pub breaker: BreakerConfig,
@@ -225,7 +223,7 @@ impl PaymentGateway {
         match cell.breaker.try_acquire(now) {
             Ok((permit, transition)) => {
                 if let Some(t) = transition {
-                    record(&mut cell, t);
+                    on_transition(&mut cell, t);
                 }
                 Ok(CallPermit { gateway: self, permit: Some(permit) })
             }
@@ -245,7 +243,7 @@ impl PaymentGateway {
             let transition =
                 if ok { cell.breaker.on_success(now, permit) } else { cell.breaker.on_failure(now, permit) };
             if let Some(t) = transition {
-                record(&mut cell, t);
+                on_transition(&mut cell, t);
             }
         }
     }
@@ -292,7 +290,7 @@ impl PaymentGateway {
 }
 
 /// Logs and counts a breaker state change.
-fn record(cell: &mut BreakerCell, transition: Transition) {
+fn on_transition(cell: &mut BreakerCell, transition: Transition) {
     crate::platform::metrics::export_breaker_state(cell.breaker.state());
     match transition {
         Transition::Opened { reason } => {

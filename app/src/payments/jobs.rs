@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use sqlx::Row;
 use tokio::task::JoinSet;
 
 use super::backoff::backoff_ms;
 use super::gateway::{ChargeError, Lookup};
 use super::settle;
+use super::store::{self, DueJob};
 use crate::orders::OrderStatus;
 use crate::platform::{now_ms, AppError, AppState};
 
@@ -41,8 +41,6 @@ pub struct WorkerSettings {
     pub liveness_ms: i64,
     /// How long a claimed run keeps other passes away (longer than any provider call).
     pub claim_ms: i64,
-    /// How often expired idempotency keys are deleted.
-    pub purge_every_ms: i64,
 }
 
 impl Default for WorkerSettings {
@@ -55,17 +53,8 @@ impl Default for WorkerSettings {
             parallel: 16,
             liveness_ms: 15_000,
             claim_ms: 60_000,
-            purge_every_ms: 60_000,
         }
     }
-}
-
-struct Job {
-    order_id: i64,
-    attempts: i64,
-    next_attempt_at: i64,
-    amount_cents: i64,
-    provider_key: String,
 }
 
 pub fn spawn(state: AppState, settings: WorkerSettings) {
@@ -84,17 +73,7 @@ pub fn spawn(state: AppState, settings: WorkerSettings) {
     });
     tokio::spawn(async move {
         let settings = Arc::new(settings);
-        let mut last_purge = 0;
         loop {
-            let now = now_ms();
-            if now - last_purge >= settings.purge_every_ms {
-                last_purge = now;
-                match crate::checkout::store::purge_expired_keys(&state.db, now).await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
-                    Err(err) => tracing::error!(error = %err, "purging idempotency keys failed"),
-                }
-            }
             match run_once(&state, &settings).await {
                 Ok(0) => tokio::time::sleep(settings.poll_interval).await,
                 Ok(_) => {}
@@ -109,21 +88,13 @@ pub fn spawn(state: AppState, settings: WorkerSettings) {
 
 /// Records that this instance is alive (see the ownership rule above).
 pub async fn heartbeat(state: &AppState, now: i64) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO instances (id, started_at, last_seen_at) VALUES ($1, $2, $2) \
-         ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at",
-    )
-    .bind(&state.instance_id)
-    .bind(now)
-    .execute(state.db.write())
-    .await?;
-    Ok(())
+    store::heartbeat(&state.db, &state.instance_id, now).await
 }
 
 /// Processes this instance's jobs that are due now; returns how many it ran.
 pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Result<usize, AppError> {
     let now = now_ms();
-    metrics::gauge!("payment_jobs_pending").set(settle::pending_jobs(&state.db).await? as f64);
+    metrics::gauge!("payment_jobs_pending").set(store::pending_jobs(&state.db).await? as f64);
     // While the breaker is open every call would be refused: leave the queue alone (and the
     // database writer to the checkouts) until it lets a probe through.
     if let Some(wait) = state.payments.open_for_ms(now) {
@@ -133,14 +104,14 @@ pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Resul
     adopt_orphans(state, settings, now).await?;
     let mut ran = 0;
     let mut running = JoinSet::new();
-    for job in due_jobs(state, now).await? {
+    for job in store::due_jobs(&state.db, &state.instance_id, now).await? {
         while running.len() >= settings.parallel {
             running.join_next().await;
         }
         if !state.payments.admits_calls(now_ms()) {
             break;
         }
-        if !claim(state, settings, &job).await? {
+        if !store::claim(&state.db, &state.instance_id, &job, now_ms() + settings.claim_ms).await? {
             continue;
         }
         ran += 1;
@@ -158,69 +129,23 @@ pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Resul
 
 /// Takes over the jobs of instances that are gone; they are due at once.
 async fn adopt_orphans(state: &AppState, settings: &WorkerSettings, now: i64) -> Result<(), AppError> {
-    let adopted = sqlx::query(
-        "UPDATE payment_jobs SET owner = $1, next_attempt_at = $2 WHERE owner <> $1 AND NOT EXISTS \
-         (SELECT 1 FROM instances i WHERE i.id = payment_jobs.owner AND i.last_seen_at > $3)",
-    )
-    .bind(&state.instance_id)
-    .bind(now)
-    .bind(now - settings.liveness_ms)
-    .execute(state.db.write())
-    .await?
-    .rows_affected();
+    let adopted = store::adopt_orphans(&state.db, &state.instance_id, now, now - settings.liveness_ms).await?;
     if adopted > 0 {
         tracing::warn!(adopted, "payment jobs of a stopped instance taken over");
     }
     Ok(())
 }
 
-async fn due_jobs(state: &AppState, now: i64) -> Result<Vec<Job>, AppError> {
-    let rows = sqlx::query(
-        "SELECT j.order_id, j.attempts, j.next_attempt_at, o.total_cents, p.provider_key FROM payment_jobs j \
-         JOIN orders o ON o.id = j.order_id LEFT JOIN payments p ON p.order_id = j.order_id \
-         WHERE j.owner = $1 AND j.next_attempt_at <= $2 ORDER BY j.next_attempt_at LIMIT 256",
-    )
-    .bind(&state.instance_id)
-    .bind(now)
-    .fetch_all(state.db.read())
-    .await?;
-    let mut jobs = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let order_id: i64 = r.try_get("order_id")?;
-        let provider_key: Option<String> = r.try_get("provider_key")?;
-        jobs.push(Job {
-            order_id,
-            attempts: r.try_get("attempts")?,
-            next_attempt_at: r.try_get("next_attempt_at")?,
-            amount_cents: r.try_get("total_cents")?,
-            // Orders from before per-order keys were charged under this one.
-            provider_key: provider_key.unwrap_or_else(|| format!("order-{order_id}")),
-        });
-    }
-    Ok(jobs)
-}
-
-/// Moves the job's next attempt out of reach of other passes while this one works on it.
-async fn claim(state: &AppState, settings: &WorkerSettings, job: &Job) -> Result<bool, AppError> {
-    let claimed = sqlx::query(
-        "UPDATE payment_jobs SET next_attempt_at = $1 WHERE order_id = $2 AND owner = $3 AND next_attempt_at = $4",
-    )
-    .bind(now_ms() + settings.claim_ms)
-    .bind(job.order_id)
-    .bind(&state.instance_id)
-    .bind(job.next_attempt_at)
-    .execute(state.db.write())
-    .await?;
-    Ok(claimed.rows_affected() == 1)
-}
-
-async fn process(state: &AppState, settings: &WorkerSettings, job: Job) -> Result<(), AppError> {
+/// One run of a job: charge the card this instance holds for it, or, without one, ask the
+/// provider what became of the charge.
+async fn process(state: &AppState, settings: &WorkerSettings, job: DueJob) -> Result<(), AppError> {
     let Some(card) = state.card_vault.get(job.order_id) else {
         return resolve_from_provider(state, settings, &job).await;
     };
-    match state.payments.charge(&job.provider_key, job.amount_cents, &card, 1).await {
+    let outcome = state.payments.charge(&job.provider_key, job.amount_cents, &card, 1).await;
+    match outcome {
         Ok(reference) => {
-            if settle::paid(&state.db, job.order_id, &reference, now_ms()).await? {
+            if settle::commit_paid(&state.db, job.order_id, &reference, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "paid").increment(1);
                 tracing::info!(order_id = job.order_id, attempts = job.attempts + 1, "queued payment succeeded");
             }
@@ -228,20 +153,16 @@ async fn process(state: &AppState, settings: &WorkerSettings, job: Job) -> Resul
         }
         Err(ChargeError::Declined(reason)) => {
             let message = format!("card declined: {reason}; nothing was charged");
-            settle::failed(&state.db, job.order_id, OrderStatus::PaymentFailed, &message, now_ms()).await?;
-            metrics::counter!("payment_jobs_completed_total", "outcome" => "declined").increment(1);
-            state.card_vault.forget(job.order_id);
+            give_up(state, &job, &message, "declined").await?;
         }
         Err(ChargeError::Rejected(reason)) => {
             let message = format!("the payment provider refused this payment ({reason}); nothing was charged");
-            settle::failed(&state.db, job.order_id, OrderStatus::PaymentFailed, &message, now_ms()).await?;
-            metrics::counter!("payment_jobs_completed_total", "outcome" => "rejected").increment(1);
-            state.card_vault.forget(job.order_id);
+            give_up(state, &job, &message, "rejected").await?;
         }
         Err(ChargeError::Unavailable { retry_at_ms: Some(retry_at), reason }) => {
             // Breaker open: no call was made, so no attempt is used up.
             let spread = rand::thread_rng().gen_range(0..250);
-            settle::retry_later(&state.db, job.order_id, job.attempts, retry_at + spread, &reason).await?;
+            store::retry_later(&state.db, job.order_id, job.attempts, retry_at + spread, &reason).await?;
         }
         Err(ChargeError::Unavailable { reason, retry_at_ms: None }) => {
             let attempts = job.attempts + 1;
@@ -250,7 +171,7 @@ async fn process(state: &AppState, settings: &WorkerSettings, job: Job) -> Resul
                 // provider decides from here on.
                 state.card_vault.forget(job.order_id);
                 tracing::warn!(order_id = job.order_id, attempts, "payment retries exhausted; asking the provider");
-                return resolve_from_provider(state, settings, &Job { attempts, ..job }).await;
+                return resolve_from_provider(state, settings, &DueJob { attempts, ..job }).await;
             }
             retry_with_backoff(state, settings, &job, attempts, &reason).await?;
         }
@@ -258,13 +179,21 @@ async fn process(state: &AppState, settings: &WorkerSettings, job: Job) -> Resul
     Ok(())
 }
 
+/// The provider refused the card for good: the order fails, nothing was charged.
+async fn give_up(state: &AppState, job: &DueJob, message: &str, outcome: &'static str) -> Result<(), AppError> {
+    settle::commit_failed(&state.db, job.order_id, OrderStatus::PaymentFailed, message, now_ms()).await?;
+    metrics::counter!("payment_jobs_completed_total", "outcome" => outcome).increment(1);
+    state.card_vault.forget(job.order_id);
+    Ok(())
+}
+
 /// No card to charge (adopted after a crash, settle interrupted, or out of attempts): the
 /// order is paid if the provider holds a charge with its key, failed if it says none exists,
 /// and asked again later if it cannot answer.
-async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job: &Job) -> Result<(), AppError> {
+async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job: &DueJob) -> Result<(), AppError> {
     match state.payments.lookup(&job.provider_key).await {
         Ok(Lookup::Charged(reference)) => {
-            if settle::paid(&state.db, job.order_id, &reference, now_ms()).await? {
+            if settle::commit_paid(&state.db, job.order_id, &reference, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "paid_found").increment(1);
                 tracing::info!(order_id = job.order_id, "charge found at the provider; order paid");
             }
@@ -275,13 +204,13 @@ async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job:
             } else {
                 "payment could not be completed after an interruption; nothing was charged, please order again"
             };
-            if settle::failed(&state.db, job.order_id, OrderStatus::PaymentFailed, message, now_ms()).await? {
+            if settle::commit_failed(&state.db, job.order_id, OrderStatus::PaymentFailed, message, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "gave_up").increment(1);
                 tracing::warn!(order_id = job.order_id, "no charge at the provider; order failed, stock released");
             }
         }
         Err(ChargeError::Unavailable { retry_at_ms: Some(retry_at), reason }) => {
-            settle::retry_later(&state.db, job.order_id, job.attempts, retry_at, &reason).await?;
+            store::retry_later(&state.db, job.order_id, job.attempts, retry_at, &reason).await?;
         }
         Err(err) => {
             let reason = match err {
@@ -296,7 +225,7 @@ async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job:
 async fn retry_with_backoff(
     state: &AppState,
     settings: &WorkerSettings,
-    job: &Job,
+    job: &DueJob,
     attempts: i64,
     reason: &str,
 ) -> Result<(), AppError> {
@@ -304,5 +233,5 @@ async fn retry_with_backoff(
     let exponent = u32::try_from(attempts).unwrap_or(u32::MAX);
     let delay = backoff_ms(exponent, settings.backoff_base_ms, settings.backoff_max_ms, jitter);
     let due = now_ms().saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
-    settle::retry_later(&state.db, job.order_id, attempts, due, reason).await
+    store::retry_later(&state.db, job.order_id, attempts, due, reason).await
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::checkout::card::Card;
+use domain::card::Card;
 
 #[derive(Default)]
 pub struct CardVault {

@@ -18,6 +18,12 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// An upload over its size limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// An upload of a type that is not accepted (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("too many attempts, try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// Checkout is over its throttle or concurrency bound.
@@ -57,6 +63,8 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ShortStock { .. } => StatusCode::CONFLICT,
             AppError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
@@ -121,10 +129,28 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Used by server functions: sets the page/response status and gives the view a message.
+/// Whether the current request is a plain HTML form posted to a server function (JavaScript
+/// off, or the WASM not loaded yet), told apart the way Leptos does it: a POST whose `Accept`
+/// asks for `text/html`. The server function answers it with a redirect back to the page,
+/// carrying the error in the URL (`?__path=…&__err=…`, which `ServerAction` reads), so the
+/// status must stay the redirect's. The WASM client asks for the function's encoding instead.
+fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::POST
+            && parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// Used by server functions: sets the page/response status (except on a plain form post, which
+/// is redirected back to its page) and gives the view a message.
 impl From<AppError> for FnError {
     fn from(err: AppError) -> Self {
-        if let Some(options) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        let options = leptos::prelude::use_context::<leptos_axum::ResponseOptions>();
+        if let Some(options) = options.filter(|_| !is_plain_form_post()) {
             options.set_status(err.status());
             if let Some(secs) = err.retry_after() {
                 options.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));

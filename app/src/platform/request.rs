@@ -27,3 +27,17 @@ pub fn app_state() -> Result<super::AppState, super::AppError> {
     leptos::prelude::use_context::<super::AppState>()
         .ok_or_else(|| super::AppError::internal("application state missing from the reactive context"))
 }
+
+/// In server functions: the client's address (set by the server's middleware on every request).
+pub fn client_ip() -> Result<IpAddr, super::AppError> {
+    let parts = parts()?;
+    let ClientIp(ip) =
+        *parts.extensions.get::<ClientIp>().ok_or_else(|| super::AppError::internal("client address missing"))?;
+    Ok(ip)
+}
+
+/// In server functions: the response the function's answer goes out with (headers, cookies).
+pub fn response_options() -> Result<leptos_axum::ResponseOptions, super::AppError> {
+    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        .ok_or_else(|| super::AppError::internal("response options missing"))
+}

@@ -43,6 +43,8 @@ pub struct AppState {
     pub checkout_attempts: u32,
     pub checkout: CheckoutTimes,
     pub caches: Arc<Caches>,
+    /// The return policy, the photo folder and the refund worker's pace.
+    pub returns: Arc<crate::returns::service::ReturnsSettings>,
 }
 
 /// How long checkout records live.

@@ -1,16 +1,17 @@
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use super::errors::NotFoundPage;
 use super::layout::NavBar;
 use super::session_info::provide_session_info;
 use crate::accounts::views::{AccountPage, LoginPage, RegisterPage};
 use crate::admin::views::AdminUsersPage;
-use crate::catalog::admin_views::AdminProductsPage;
-use crate::catalog::views::{ProductPage, StorefrontPage};
+use crate::flash_sales::admin_views::AdminProductsPage;
 use crate::orders::views::{OrdersPage, ReceiptPage};
+use crate::returns::views::{AdminReturnPage, AdminReturnsPage, NewReturnPage, ReturnPage, ReturnsPage};
+use crate::storefront::views::{ProductPage, StorefrontPage};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -21,7 +22,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options=options.clone()/>
+                // The bundle's stylesheet, by its hashed name when cargo-leptos hashes files.
+                <HashedStylesheet options id="leptos"/>
                 <MetaTags/>
             </head>
             <body>
@@ -39,22 +42,28 @@ pub fn App() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <Stylesheet id="leptos" href="/pkg/retail.css"/>
         <Title text="Retail"/>
         <Router>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
                 <NavBar/>
                 <main>
                     <Routes fallback=NotFoundPage>
-                        <Route path=path!("/") view=StorefrontPage/>
+                        <Route path=path!("/") view=StorefrontPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/register") view=RegisterPage/>
-                        <Route path=path!("/account") view=AccountPage/>
-                        <Route path=path!("/products/:id") view=ProductPage/>
-                        <Route path=path!("/orders") view=OrdersPage/>
-                        <Route path=path!("/orders/:id") view=ReceiptPage/>
-                        <Route path=path!("/admin/users") view=AdminUsersPage/>
-                        <Route path=path!("/admin/products") view=AdminProductsPage/>
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
+                        // Pages whose content is data: sent once it is loaded, so the server's HTML
+                        // holds it (no JavaScript needed to read them) and carries its status.
+                        <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id") view=ReceiptPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products") view=AdminProductsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/returns") view=ReturnsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/returns/new") view=NewReturnPage ssr=SsrMode::Async/>
+                        <Route path=path!("/returns/:id") view=ReturnPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/returns") view=AdminReturnsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/returns/:id") view=AdminReturnPage ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -2,11 +2,14 @@
 //! evidence photos. The server decides with these rules; the wizard in the browser runs the
 //! same ones as the customer goes.
 
+pub mod credit;
+pub mod inspection;
 pub mod photo;
 pub mod policy;
 pub mod refund;
 pub mod status;
 
+pub use inspection::{Condition, Disposition};
 pub use policy::{Reason, ReturnPolicy};
 pub use refund::{RefundEstimate, RefundMethod};
 pub use status::{Action, Actor, ReturnStatus};

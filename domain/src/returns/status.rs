@@ -234,8 +234,10 @@ pub fn transition(
     ctx: Context,
 ) -> Result<ReturnStatus, TransitionError> {
     let allowed = action.actor();
-    // The shop may do what an administrator may (e.g. close after an automatic refund).
-    let actor_ok = by == allowed || (by == Actor::System && allowed == Actor::Admin && action == Action::Close);
+    // The shop may authorize automatically (no abuse limit hit) and close after an automatic
+    // refund, as an administrator would.
+    let automatic = matches!(action, Action::Authorize | Action::Close);
+    let actor_ok = by == allowed || (by == Actor::System && allowed == Actor::Admin && automatic);
     if !actor_ok {
         return Err(TransitionError::WrongActor { action, allowed });
     }
@@ -337,6 +339,11 @@ mod tests {
             Err(TransitionError::WrongActor { action: A::Ship, allowed: Actor::Customer })
         );
         assert_eq!(transition(S::Refunded, A::Close, Actor::System, PLAIN), Ok(S::Closed));
+        assert_eq!(transition(S::Requested, A::Authorize, Actor::System, PLAIN), Ok(S::Authorized), "automatic");
+        assert_eq!(
+            transition(S::Received, A::Inspect, Actor::System, PLAIN),
+            Err(TransitionError::WrongActor { action: A::Inspect, allowed: Actor::Admin })
+        );
     }
 
     #[test]

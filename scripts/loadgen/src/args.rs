@@ -1,11 +1,13 @@
-//! Command-line parsing, by hand: `--flag value` or `--flag=value`, every value checked, and
-//! two guards that cannot be switched off: the target must be this machine, and every run
-//! must be bounded by a duration and/or a count.
+//! Command-line parsing with clap (derive): every value checked as it is parsed, then the
+//! rules that span flags, and two guards that cannot be switched off: the target must be this
+//! machine (`--base-url` accepts only 127.0.0.1 / localhost), and every run must be bounded by
+//! a duration and/or a count.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_ADMIN_USERNAME: &str = "demo_admin";
@@ -17,109 +19,212 @@ const MAX_CONCURRENCY: u64 = 10_000;
 const MAX_USERS: u64 = 100_000;
 const MAX_COUNT: u64 = 100_000_000;
 
-pub const TOP_HELP: &str = "\
-loadgen: load generator for the shop's JSON API. It only talks to 127.0.0.1 or localhost.
+const TOP_ABOUT: &str = "Load generator for the shop's JSON API. It only talks to 127.0.0.1 or localhost, \
+and every run is bounded.";
 
-Usage:
-  loadgen run [FLAGS]                   register users, then drive add-to-cart + checkout
-  loadgen scenario performance [FLAGS]  P.1: throttled checkout latency (p95 <= 50 ms)
-  loadgen scenario availability [FLAGS] A.1 load: acceptance >= 99.9 %
-  loadgen scenario availability-failure [FLAGS]
-                                        A.1 failure: provider down, then heal and time recovery
-  loadgen help | --help | --version
+const TOP_AFTER: &str = "\
+Run 'loadgen run --help' or 'loadgen scenario <NAME> --help' for the flags.
 
-Run 'loadgen run --help' or 'loadgen scenario --help' for the flags.
-";
+Exit codes: 0 the load ran (run) or PASS (scenario), 1 setup or an admin call failed,
+2 bad arguments, 3 FAIL (scenario).";
 
-pub const RUN_HELP: &str = "\
-loadgen run: register and log in users, then run iterations (POST /api/cart/add, then
-POST /api/checkout with a fresh Idempotency-Key) and print a latency/status report.
+const RUN_ABOUT: &str = "\
+Register and log in users, then run iterations (POST /api/cart/add, then POST /api/checkout with
+a fresh Idempotency-Key) and print a latency/status report.
 
-Usage:
-  loadgen run (--rate R | --concurrency C) (--duration D | --count N) [FLAGS]
+Give a load shape (--rate or --concurrency) and at least one bound (--duration and/or --count;
+the run stops at whichever comes first).";
 
-Load shape (pick one):
-  --rate R               open loop: R iterations/s on a fixed schedule; latency is measured
-                         from each iteration's scheduled time (no coordinated omission)
-  --concurrency C        closed loop: C workers run iterations back to back
+const RUN_AFTER: &str = "\
+Exit code: 0 when the load ran (whatever the server answered), 1 when setup failed, 2 on bad
+arguments. Ctrl+C stops early and still prints the report (twice: abandon in-flight iterations).";
 
-Bounds (at least one; the run stops at whichever comes first):
-  --duration D           e.g. 20s, 500ms, 2m, 1.5s (plain numbers are seconds; max 1h)
-  --count N              total iterations, warm-up included
+const SCENARIO_ABOUT: &str = "\
+The spec's checks, each a bounded open-loop run with a verdict line. Every 'loadgen run' flag
+applies except --concurrency (scenarios are open loop).";
 
-Flags:
-  --base-url URL         default http://127.0.0.1:3000 (host must be 127.0.0.1 or localhost)
-  --users N              simulated users, each with its own cookie jar (default 200)
-  --product-id ID        product to buy (default 2, the demo catalogue's Mouse)
-  --quantity Q           units added to the cart per iteration (default 1)
-  --payment cash|card    default cash; card uses the test card 4242 4242 4242 4242
-  --warmup D             the first D of the run is left out of the statistics (default 0s)
-  --timeout D            per-request timeout (default 10s)
-  --user-prefix P        usernames are P_<run-id>_<n> (default lg; 1-12 of a-z 0-9 . _ -)
-  --setup-parallelism N  registrations/logins at a time (default 8)
-  --setup-timeout D      give up on setup after D (default 5m)
-  --json FILE            also write the report as JSON
-  -h, --help             this text
-
-Exit code: 0 when the load ran (whatever the server answered), 1 when setup failed,
-2 on bad arguments. Ctrl+C stops early and still prints the report (twice: abandon
-in-flight iterations).
-";
-
-pub const SCENARIO_HELP: &str = "\
-loadgen scenario: the spec's checks, each a bounded open-loop run with a verdict line.
-
-Usage:
-  loadgen scenario performance [FLAGS]
-      Logs in as admin, reads the checkout throttle, sets it to --throttle-rps/--throttle-burst,
-      restocks the product, runs 1000/s for 20s (2s warm-up), restores the throttle.
-      Target (P.1): accepted-checkout p95 <= 50 ms and no 5xx.
-  loadgen scenario availability [FLAGS]
-      Restocks the product and runs 1000/s for 20s.
-      Target (A.1): acceptance = 200s / (checkouts that were not 429) >= 99.9 % and no 5xx.
-  loadgen scenario availability-failure [FLAGS]
-      Sets the payment provider's failure rate to --failure-rate, restocks, runs 1000/s for
-      10s, heals the provider and polls it every 500 ms until the breaker is closed and no
-      payment jobs are pending. Target (A.1): acceptance >= 99.9 %, no 5xx, recovery seen
-      within --recovery-timeout and the server's last_mttr_seconds <= 30.
-
-Every 'loadgen run' flag applies except --concurrency (scenarios are open loop); defaults
-are --rate 1000, --duration 20s (10s for availability-failure), --users 200, --warmup 2s
-for performance and 0s for the availability scenarios (every request counts there),
---payment cash, except card for availability-failure (cash orders never reach the
-payment provider, so they cannot exercise its breaker).
-
-Scenario flags:
-  --admin-username U     default $ADMIN_USERNAME, else demo_admin
-  --admin-password P     default $ADMIN_PASSWORD, else admin-demo-2026
-  --restock N            stock set on the product before the load (default 1000000)
-  --throttle-rps N       performance: checkout throttle during the run (default 400)
-  --throttle-burst N     performance: throttle burst (default 50)
-  --failure-rate F       availability-failure: provider failure rate 0..1 (default 1.0)
-  --recovery-timeout D   availability-failure: how long to wait for recovery (default 120s)
-
+const SCENARIO_AFTER: &str = "\
 Exit code: 0 PASS, 3 FAIL, 1 setup or admin call failed, 2 bad arguments.
 The server must run with LOGIN_RATE_LIMIT_PER_MINUTE=0 (or a high value): setup logs in
-every simulated user from 127.0.0.1.
-";
+every simulated user from 127.0.0.1.";
 
-/// A usage error, shown with a pointer to the relevant help text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArgError {
-    pub message: String,
-    pub help_hint: &'static str,
+#[derive(Debug, Parser)]
+#[command(name = "loadgen", version, about = TOP_ABOUT, after_help = TOP_AFTER)]
+#[command(subcommand_required = true, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: TopCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TopCommand {
+    /// Register users, then drive add-to-cart + checkout
+    #[command(long_about = RUN_ABOUT, after_help = RUN_AFTER)]
+    Run(RunFlags),
+    /// The spec's checks: performance (P.1), availability and availability-failure (A.1)
+    #[command(long_about = SCENARIO_ABOUT, after_help = SCENARIO_AFTER)]
+    #[command(subcommand_required = true, arg_required_else_help = true)]
+    Scenario {
+        #[command(subcommand)]
+        scenario: ScenarioCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunFlags {
+    /// Open loop: R iterations/s on a fixed schedule; latency is measured from each iteration's
+    /// scheduled time (no coordinated omission)
+    #[arg(long, value_name = "R", value_parser = parse_rate, help_heading = "Load shape (pick one)")]
+    rate: Option<f64>,
+    /// Closed loop: C workers run iterations back to back
+    #[arg(long, value_name = "C", value_parser = |v: &str| int_in(v, 1, MAX_CONCURRENCY),
+          help_heading = "Load shape (pick one)")]
+    concurrency: Option<u64>,
+    #[command(flatten)]
+    load: LoadFlags,
+}
+
+/// The flags of `run` that every scenario shares.
+#[derive(Debug, Args)]
+struct LoadFlags {
+    /// Stop offering iterations after D: 20s, 500ms, 2m, 1.5s (plain numbers are seconds; at most
+    /// 1h). Scenarios default to 20s (10s for availability-failure) unless --count is given
+    #[arg(long, value_name = "D", value_parser = bounded_duration, help_heading = "Bounds (at least one)")]
+    duration: Option<Duration>,
+    /// Total iterations, warm-up included
+    #[arg(long, value_name = "N", value_parser = |v: &str| int_in(v, 1, MAX_COUNT),
+          help_heading = "Bounds (at least one)")]
+    count: Option<u64>,
+    /// Host must be 127.0.0.1 or localhost, over plain http, without a path
+    #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL, value_parser = parse_base_url)]
+    base_url: Target,
+    /// Simulated users, each with its own cookie jar, running one iteration at a time
+    #[arg(long, value_name = "N", default_value = "200", value_parser = |v: &str| int_in(v, 1, MAX_USERS))]
+    users: u64,
+    /// Product to buy (2 is the demo catalogue's Mouse)
+    #[arg(long, value_name = "ID", default_value = "2", value_parser = |v: &str| int_in(v, 1, i64::MAX as u64))]
+    product_id: u64,
+    /// Units added to the cart per iteration
+    #[arg(long, value_name = "Q", default_value = "1", value_parser = |v: &str| int_in(v, 1, 1000))]
+    quantity: u64,
+    /// cash, or card (the test card 4242 4242 4242 4242) [default: cash; card for
+    /// availability-failure]
+    #[arg(long, value_enum)]
+    payment: Option<Payment>,
+    /// The first D of the run is left out of the statistics [default: 0s; 2s for performance]
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    warmup: Option<Duration>,
+    /// Per-request timeout
+    #[arg(long, value_name = "D", default_value = "10s", value_parser = positive_duration)]
+    timeout: Duration,
+    /// Usernames are P_<run-id>_<n> (1-12 of a-z 0-9 . _ -)
+    #[arg(long, value_name = "P", default_value = "lg", value_parser = parse_user_prefix)]
+    user_prefix: String,
+    /// Registrations/logins at a time (hashing is slow on purpose)
+    #[arg(long, value_name = "N", default_value = "8", value_parser = |v: &str| int_in(v, 1, 64))]
+    setup_parallelism: u64,
+    /// Give up on setup after D
+    #[arg(long, value_name = "D", default_value = "5m", value_parser = positive_duration)]
+    setup_timeout: Duration,
+    /// Also write the report as JSON
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ScenarioCommand {
+    /// P.1: logs in as admin, reads the checkout throttle, sets it to --throttle-rps /
+    /// --throttle-burst, restocks the product, runs 1000/s for 20s (2s warm-up), restores the
+    /// throttle. Target: accepted-checkout p95 <= 50 ms and no 5xx
+    Performance {
+        #[command(flatten)]
+        common: ScenarioFlags,
+        /// Checkout throttle during the run (0 turns it off)
+        #[arg(long, value_name = "N", default_value = "400", value_parser = |v: &str| int_in(v, 0, 1_000_000))]
+        throttle_rps: u64,
+        /// Throttle burst
+        #[arg(long, value_name = "N", default_value = "50", value_parser = |v: &str| int_in(v, 0, 1_000_000))]
+        throttle_burst: u64,
+    },
+    /// A.1 load: restocks the product and runs 1000/s for 20s. Target: acceptance = 200s /
+    /// (checkouts that were not 429) >= 99.9 % and no 5xx
+    Availability {
+        #[command(flatten)]
+        common: ScenarioFlags,
+    },
+    /// A.1 failure: sets the payment provider's failure rate, restocks, runs 1000/s for 10s,
+    /// heals the provider and polls every 500 ms until the breaker is closed and no payment jobs
+    /// are pending. Target: acceptance >= 99.9 %, no 5xx, recovery within --recovery-timeout and
+    /// the server's last_mttr_seconds <= 30
+    AvailabilityFailure {
+        #[command(flatten)]
+        common: ScenarioFlags,
+        /// Provider failure rate during the run, 0 to 1
+        #[arg(long, value_name = "F", default_value = "1.0", value_parser = parse_share)]
+        failure_rate: f64,
+        /// How long to wait for recovery after healing
+        #[arg(long, value_name = "D", default_value = "120s", value_parser = positive_duration)]
+        recovery_timeout: Duration,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ScenarioFlags {
+    /// Iterations/s offered (open loop)
+    #[arg(long, value_name = "R", default_value = "1000", value_parser = parse_rate)]
+    rate: f64,
+    #[command(flatten)]
+    load: LoadFlags,
+    /// Admin account [default: $ADMIN_USERNAME, else demo_admin]
+    #[arg(long, value_name = "U", value_parser = non_empty)]
+    admin_username: Option<String>,
+    /// Its password [default: $ADMIN_PASSWORD, else admin-demo-2026]
+    #[arg(long, value_name = "P", value_parser = non_empty)]
+    admin_password: Option<String>,
+    /// Stock set on the product before the load
+    #[arg(long, value_name = "N", default_value = "1000000", value_parser = |v: &str| int_in(v, 1, 1_000_000_000))]
+    restock: u64,
+}
+
+/// Why the arguments were refused: clap's own error (it also carries `--help` and `--version`,
+/// which are printed to stdout with exit code 0), or a rule that spans flags.
+#[derive(Debug)]
+pub enum ArgError {
+    Clap(clap::Error),
+    Invalid { message: String, help_hint: &'static str },
+}
+
+impl ArgError {
+    /// 0 for help and version, 2 for bad arguments.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ArgError::Clap(e) => e.exit_code(),
+            ArgError::Invalid { .. } => 2,
+        }
+    }
+
+    /// Prints the message where it belongs: help and version to stdout, errors to stderr.
+    pub fn print(&self) {
+        match self {
+            ArgError::Clap(e) => {
+                let _ = e.print();
+            }
+            ArgError::Invalid { .. } => eprintln!("error: {self}"),
+        }
+    }
 }
 
 impl fmt::Display for ArgError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n\nRun '{}' for usage.", self.message, self.help_hint)
+        match self {
+            ArgError::Clap(e) => write!(f, "{e}"),
+            ArgError::Invalid { message, help_hint } => write!(f, "{message}\n\nRun '{help_hint}' for usage."),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Help(&'static str),
-    Version,
     Run(RunArgs),
     Scenario(ScenarioArgs),
 }
@@ -145,7 +250,7 @@ pub enum Mode {
     Closed { concurrency: usize },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Payment {
     Cash,
     Card,
@@ -208,191 +313,81 @@ pub struct ScenarioArgs {
     pub recovery_timeout: Duration,
 }
 
-/// Flags shared by `run` and every scenario (each takes a value).
-const RUN_FLAGS: &[&str] = &[
-    "base-url",
-    "users",
-    "product-id",
-    "quantity",
-    "rate",
-    "concurrency",
-    "duration",
-    "count",
-    "warmup",
-    "payment",
-    "timeout",
-    "user-prefix",
-    "setup-parallelism",
-    "setup-timeout",
-    "json",
-];
-
-const SCENARIO_FLAGS: &[&str] = &[
-    "admin-username",
-    "admin-password",
-    "restock",
-    "throttle-rps",
-    "throttle-burst",
-    "failure-rate",
-    "recovery-timeout",
-];
-
 /// Parses the arguments after the program name. `env` looks up environment variables
 /// (ADMIN_USERNAME, ADMIN_PASSWORD), so tests can pass their own.
 pub fn parse(args: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Command, ArgError> {
-    let top = |message: String| ArgError { message, help_hint: "loadgen --help" };
-    let Some(first) = args.first() else {
-        return Ok(Command::Help(TOP_HELP));
-    };
-    match first.as_str() {
-        "-h" | "--help" | "help" => Ok(Command::Help(TOP_HELP)),
-        "-V" | "--version" => Ok(Command::Version),
-        "run" => {
-            let rest = &args[1..];
-            if wants_help(rest) {
-                return Ok(Command::Help(RUN_HELP));
-            }
-            parse_run(rest).map(Command::Run).map_err(|message| ArgError { message, help_hint: "loadgen run --help" })
-        }
-        "scenario" => {
-            let rest = &args[1..];
-            let hint = "loadgen scenario --help";
-            let Some(name) = rest.first() else {
-                return Err(ArgError {
-                    message: "missing scenario name: performance, availability or availability-failure".into(),
-                    help_hint: hint,
-                });
+    let argv = std::iter::once("loadgen").chain(args.iter().map(String::as_str));
+    let cli = Cli::try_parse_from(argv).map_err(ArgError::Clap)?;
+    match cli.command {
+        TopCommand::Run(flags) => run_args(flags)
+            .map(Command::Run)
+            .map_err(|message| ArgError::Invalid { message, help_hint: "loadgen run --help" }),
+        TopCommand::Scenario { scenario } => {
+            let help_hint = match scenario {
+                ScenarioCommand::Performance { .. } => "loadgen scenario performance --help",
+                ScenarioCommand::Availability { .. } => "loadgen scenario availability --help",
+                ScenarioCommand::AvailabilityFailure { .. } => "loadgen scenario availability-failure --help",
             };
-            if wants_help(rest) {
-                return Ok(Command::Help(SCENARIO_HELP));
-            }
-            let kind = match name.as_str() {
-                "performance" => ScenarioKind::Performance,
-                "availability" => ScenarioKind::Availability,
-                "availability-failure" => ScenarioKind::AvailabilityFailure,
-                other => {
-                    return Err(ArgError {
-                        message: format!(
-                            "unknown scenario '{other}': expected performance, availability or availability-failure"
-                        ),
-                        help_hint: hint,
-                    })
-                }
-            };
-            parse_scenario(kind, &rest[1..], env)
+            scenario_args(scenario, env)
                 .map(Command::Scenario)
-                .map_err(|message| ArgError { message, help_hint: hint })
+                .map_err(|message| ArgError::Invalid { message, help_hint })
         }
-        other if other.starts_with('-') => {
-            Err(top(format!("expected a subcommand (run or scenario) before '{other}'")))
-        }
-        other => Err(top(format!("unknown subcommand '{other}': expected run or scenario"))),
     }
 }
 
-fn wants_help(args: &[String]) -> bool {
-    args.iter().any(|a| a == "-h" || a == "--help")
-}
-
-/// Raw flag values by name, after checking names, duplicates and missing values.
-struct Flags(BTreeMap<String, String>);
-
-impl Flags {
-    fn collect(args: &[String], allowed: &[&[&str]]) -> Result<Flags, String> {
-        let is_allowed = |name: &str| allowed.iter().any(|set| set.contains(&name));
-        let mut values = BTreeMap::new();
-        let mut iter = args.iter();
-        while let Some(arg) = iter.next() {
-            let Some(body) = arg.strip_prefix("--") else {
-                return Err(format!("unexpected argument '{arg}' (flags look like --name value)"));
-            };
-            let (name, inline) = match body.split_once('=') {
-                Some((name, value)) => (name, Some(value.to_owned())),
-                None => (body, None),
-            };
-            if !is_allowed(name) {
-                return Err(format!("unknown flag --{name}"));
-            }
-            let value = match inline {
-                Some(value) => value,
-                None => match iter.next() {
-                    Some(value) if !value.starts_with("--") => value.clone(),
-                    _ => return Err(format!("--{name} needs a value")),
-                },
-            };
-            if values.insert(name.to_owned(), value).is_some() {
-                return Err(format!("--{name} given more than once"));
-            }
+fn run_args(flags: RunFlags) -> Result<RunArgs, String> {
+    let mode = match (flags.rate, flags.concurrency) {
+        (Some(_), Some(_)) => {
+            return Err("--rate (open loop) and --concurrency (closed loop) exclude each other".into())
         }
-        Ok(Flags(values))
-    }
-
-    fn raw(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    fn get<T>(&self, name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
-        self.raw(name).map(|v| parse(v).map_err(|e| format!("--{name}: {e} (got '{v}')"))).transpose()
-    }
-}
-
-fn parse_run(args: &[String]) -> Result<RunArgs, String> {
-    let flags = Flags::collect(args, &[RUN_FLAGS])?;
-    let run = run_args(&flags, &RunDefaults::default())?;
-    Ok(run)
+        (Some(rate), None) => Mode::Open { rate },
+        (None, Some(c)) => Mode::Closed { concurrency: to_usize(c) },
+        (None, None) => return Err("choose a load shape: --rate R (open loop) or --concurrency C (closed loop)".into()),
+    };
+    load_args(flags.load, mode, &LoadDefaults::default())
 }
 
 /// What `run` and the scenarios default to when a flag is absent.
-struct RunDefaults {
-    rate: Option<f64>,
+struct LoadDefaults {
     duration: Option<Duration>,
     warmup: Duration,
     payment: Payment,
 }
 
-impl Default for RunDefaults {
+impl Default for LoadDefaults {
     fn default() -> Self {
-        RunDefaults { rate: None, duration: None, warmup: Duration::ZERO, payment: Payment::Cash }
+        LoadDefaults { duration: None, warmup: Duration::ZERO, payment: Payment::Cash }
     }
 }
 
-fn run_args(flags: &Flags, defaults: &RunDefaults) -> Result<RunArgs, String> {
-    let target =
-        parse_base_url(flags.raw("base-url").unwrap_or(DEFAULT_BASE_URL)).map_err(|e| format!("--base-url: {e}"))?;
-    let users = flags.get("users", |v| int_in(v, 1, MAX_USERS))?.unwrap_or(200) as usize;
-    let product_id = flags.get("product-id", |v| int_in(v, 1, i64::MAX as u64))?.unwrap_or(2) as i64;
-    let quantity = flags.get("quantity", |v| int_in(v, 1, 1000))?.unwrap_or(1) as u32;
-
-    let rate = flags.get("rate", parse_rate)?;
-    let concurrency = flags.get("concurrency", |v| int_in(v, 1, MAX_CONCURRENCY))?;
-    let mode = match (rate, concurrency) {
-        (Some(_), Some(_)) => {
-            return Err("--rate (open loop) and --concurrency (closed loop) exclude each other".into())
+impl LoadDefaults {
+    fn for_scenario(kind: ScenarioKind) -> Self {
+        LoadDefaults {
+            duration: Some(match kind {
+                ScenarioKind::AvailabilityFailure => Duration::from_secs(10),
+                _ => Duration::from_secs(20),
+            }),
+            warmup: match kind {
+                ScenarioKind::Performance => Duration::from_secs(2),
+                _ => Duration::ZERO,
+            },
+            // Cash orders never reach the payment provider, so only card checkouts exercise it.
+            payment: match kind {
+                ScenarioKind::AvailabilityFailure => Payment::Card,
+                _ => Payment::Cash,
+            },
         }
-        (Some(rate), None) => Mode::Open { rate },
-        (None, Some(c)) => Mode::Closed { concurrency: c as usize },
-        (None, None) => match defaults.rate {
-            Some(rate) => Mode::Open { rate },
-            None => return Err("choose a load shape: --rate R (open loop) or --concurrency C (closed loop)".into()),
-        },
-    };
+    }
+}
 
-    let duration = flags.get("duration", |v| {
-        let d = parse_duration(v)?;
-        if d.is_zero() {
-            Err("must be more than zero".into())
-        } else if d > MAX_DURATION {
-            Err("must be at most 1h".into())
-        } else {
-            Ok(d)
-        }
-    })?;
-    let count = flags.get("count", |v| int_in(v, 1, MAX_COUNT))?;
-    let duration = duration.or(if count.is_none() { defaults.duration } else { None });
+/// The bounded-run rule and the rest of the cross-flag checks.
+fn load_args(flags: LoadFlags, mode: Mode, defaults: &LoadDefaults) -> Result<RunArgs, String> {
+    let count = flags.count;
+    let duration = flags.duration.or(if count.is_none() { defaults.duration } else { None });
     if duration.is_none() && count.is_none() {
         return Err("unbounded run refused: give --duration (e.g. 20s) and/or --count (iterations)".into());
     }
-    let warmup = flags.get("warmup", parse_duration)?.unwrap_or(defaults.warmup);
+    let warmup = flags.warmup.unwrap_or(defaults.warmup);
     if let Some(d) = duration {
         if warmup >= d {
             return Err(format!(
@@ -402,127 +397,99 @@ fn run_args(flags: &Flags, defaults: &RunDefaults) -> Result<RunArgs, String> {
             ));
         }
     }
-
-    let payment = flags
-        .get("payment", |v| match v {
-            "cash" => Ok(Payment::Cash),
-            "card" => Ok(Payment::Card),
-            _ => Err("expected cash or card".into()),
-        })?
-        .unwrap_or(defaults.payment);
-    let timeout = flags.get("timeout", positive_duration)?.unwrap_or(Duration::from_secs(10));
-    let user_prefix = flags
-        .get("user-prefix", |v| {
-            let ok = (1..=12).contains(&v.len())
-                && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-            if ok {
-                Ok(v.to_owned())
-            } else {
-                Err("expected 1-12 characters of a-z, 0-9, '.', '_' or '-'".into())
-            }
-        })?
-        .unwrap_or_else(|| "lg".to_owned());
-    let setup_parallelism = flags.get("setup-parallelism", |v| int_in(v, 1, 64))?.unwrap_or(8) as usize;
-    let setup_timeout = flags.get("setup-timeout", positive_duration)?.unwrap_or(Duration::from_secs(300));
-    let json = flags.raw("json").map(PathBuf::from);
-
     Ok(RunArgs {
-        target,
-        users,
-        product_id,
-        quantity,
+        target: flags.base_url,
+        users: to_usize(flags.users),
+        product_id: i64::try_from(flags.product_id).unwrap_or(i64::MAX),
+        quantity: u32::try_from(flags.quantity).unwrap_or(u32::MAX),
         mode,
         duration,
         count,
         warmup,
-        payment,
-        timeout,
-        user_prefix,
-        setup_parallelism,
-        setup_timeout,
-        json,
+        payment: flags.payment.unwrap_or(defaults.payment),
+        timeout: flags.timeout,
+        user_prefix: flags.user_prefix,
+        setup_parallelism: to_usize(flags.setup_parallelism),
+        setup_timeout: flags.setup_timeout,
+        json: flags.json,
     })
 }
 
-fn parse_scenario(
-    kind: ScenarioKind,
-    args: &[String],
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<ScenarioArgs, String> {
-    let flags = Flags::collect(args, &[RUN_FLAGS, SCENARIO_FLAGS])?;
-    if flags.raw("concurrency").is_some() {
-        return Err("scenarios are open loop: use --rate, not --concurrency".into());
-    }
-    let defaults = RunDefaults {
-        rate: Some(1000.0),
-        duration: Some(match kind {
-            ScenarioKind::AvailabilityFailure => Duration::from_secs(10),
-            _ => Duration::from_secs(20),
-        }),
-        warmup: match kind {
-            ScenarioKind::Performance => Duration::from_secs(2),
-            _ => Duration::ZERO,
-        },
-        // Cash orders never reach the payment provider, so only card checkouts exercise it.
-        payment: match kind {
-            ScenarioKind::AvailabilityFailure => Payment::Card,
-            _ => Payment::Cash,
-        },
-    };
-    let run = run_args(&flags, &defaults)?;
-    let only_for = |name: &str, wanted: ScenarioKind| {
-        if flags.raw(name).is_some() && kind != wanted {
-            Err(format!("--{name} only applies to 'scenario {}'", wanted.name()))
-        } else {
-            Ok(())
+fn scenario_args(command: ScenarioCommand, env: &dyn Fn(&str) -> Option<String>) -> Result<ScenarioArgs, String> {
+    let (kind, common, throttle, failure) = match command {
+        ScenarioCommand::Performance { common, throttle_rps, throttle_burst } => {
+            (ScenarioKind::Performance, common, (throttle_rps, throttle_burst), None)
+        }
+        ScenarioCommand::Availability { common } => (ScenarioKind::Availability, common, (400, 50), None),
+        ScenarioCommand::AvailabilityFailure { common, failure_rate, recovery_timeout } => {
+            (ScenarioKind::AvailabilityFailure, common, (400, 50), Some((failure_rate, recovery_timeout)))
         }
     };
-    only_for("throttle-rps", ScenarioKind::Performance)?;
-    only_for("throttle-burst", ScenarioKind::Performance)?;
-    only_for("failure-rate", ScenarioKind::AvailabilityFailure)?;
-    only_for("recovery-timeout", ScenarioKind::AvailabilityFailure)?;
-
-    let throttle_rps = flags.get("throttle-rps", |v| int_in(v, 0, 1_000_000))?.unwrap_or(400) as u32;
-    let throttle_burst = flags.get("throttle-burst", |v| int_in(v, 0, 1_000_000))?.unwrap_or(50) as u32;
+    let (throttle_rps, throttle_burst) = throttle;
     if throttle_rps > 0 && throttle_burst == 0 {
         return Err("--throttle-burst must be at least 1 when --throttle-rps is above 0".into());
     }
-    let non_empty = |v: &str| {
-        if v.is_empty() {
-            Err("must not be empty".to_owned())
-        } else {
-            Ok(v.to_owned())
-        }
-    };
-    let admin_username = flags
-        .get("admin-username", non_empty)?
-        .or_else(|| env("ADMIN_USERNAME").filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| DEFAULT_ADMIN_USERNAME.to_owned());
-    let admin_password = flags
-        .get("admin-password", non_empty)?
-        .or_else(|| env("ADMIN_PASSWORD").filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.to_owned());
-
+    let run = load_args(common.load, Mode::Open { rate: common.rate }, &LoadDefaults::for_scenario(kind))?;
+    let (failure_rate, recovery_timeout) = failure.unwrap_or((1.0, Duration::from_secs(120)));
+    let from_env = |name: &str| env(name).filter(|v| !v.is_empty());
     Ok(ScenarioArgs {
         kind,
         run,
-        admin_username,
-        admin_password,
-        restock: flags.get("restock", |v| int_in(v, 1, 1_000_000_000))?.unwrap_or(1_000_000) as i64,
-        throttle_rps,
-        throttle_burst,
-        failure_rate: flags
-            .get("failure-rate", |v| {
-                let f: f64 = v.parse().map_err(|_| "expected a number".to_owned())?;
-                if (0.0..=1.0).contains(&f) {
-                    Ok(f)
-                } else {
-                    Err("expected a number from 0 to 1".into())
-                }
-            })?
-            .unwrap_or(1.0),
-        recovery_timeout: flags.get("recovery-timeout", positive_duration)?.unwrap_or(Duration::from_secs(120)),
+        admin_username: common
+            .admin_username
+            .or_else(|| from_env("ADMIN_USERNAME"))
+            .unwrap_or_else(|| DEFAULT_ADMIN_USERNAME.to_owned()),
+        admin_password: common
+            .admin_password
+            .or_else(|| from_env("ADMIN_PASSWORD"))
+            .unwrap_or_else(|| DEFAULT_ADMIN_PASSWORD.to_owned()),
+        restock: i64::try_from(common.restock).unwrap_or(i64::MAX),
+        throttle_rps: u32::try_from(throttle_rps).unwrap_or(u32::MAX),
+        throttle_burst: u32::try_from(throttle_burst).unwrap_or(u32::MAX),
+        failure_rate,
+        recovery_timeout,
     })
+}
+
+/// Values are range-checked when parsed, far below `usize::MAX`.
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn bounded_duration(v: &str) -> Result<Duration, String> {
+    let d = positive_duration(v)?;
+    if d > MAX_DURATION {
+        Err("must be at most 1h".into())
+    } else {
+        Ok(d)
+    }
+}
+
+fn parse_user_prefix(v: &str) -> Result<String, String> {
+    let ok = (1..=12).contains(&v.len())
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err("expected 1-12 characters of a-z, 0-9, '.', '_' or '-'".into())
+    }
+}
+
+fn parse_share(v: &str) -> Result<f64, String> {
+    let f: f64 = v.parse().map_err(|_| "expected a number".to_owned())?;
+    if (0.0..=1.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err("expected a number from 0 to 1".into())
+    }
+}
+
+fn non_empty(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(v.to_owned())
+    }
 }
 
 /// Accepts only `http://127.0.0.1[:port][/]` and `http://localhost[:port][/]`.
@@ -634,8 +601,19 @@ mod tests {
 
     fn error(line: &str) -> String {
         match parse_words(line) {
-            Err(e) => e.message,
+            Err(e) => {
+                assert_eq!(e.exit_code(), 2, "'{line}' is a usage error: {e}");
+                e.to_string()
+            }
             Ok(other) => panic!("expected an error for '{line}', got {other:?}"),
+        }
+    }
+
+    /// `--help` / `--version`: clap's text, printed to stdout with exit code 0.
+    fn shown(line: &str) -> String {
+        match parse_words(line) {
+            Err(e @ ArgError::Clap(_)) if e.exit_code() == 0 => e.to_string(),
+            other => panic!("expected help or version for '{line}', got {other:?}"),
         }
     }
 
@@ -674,30 +652,41 @@ mod tests {
 
     #[test]
     fn help_and_version() {
-        assert_eq!(parse_words("").unwrap(), Command::Help(TOP_HELP));
-        assert_eq!(parse_words("--help").unwrap(), Command::Help(TOP_HELP));
-        assert_eq!(parse_words("run --help").unwrap(), Command::Help(RUN_HELP));
-        assert_eq!(parse_words("run --rate 5 -h").unwrap(), Command::Help(RUN_HELP));
-        assert_eq!(parse_words("scenario performance --help").unwrap(), Command::Help(SCENARIO_HELP));
-        assert_eq!(parse_words("--version").unwrap(), Command::Version);
+        let top = shown("--help");
+        assert!(top.contains("only talks to 127.0.0.1 or localhost") && top.contains("scenario"), "{top}");
+        assert_eq!(shown("help"), top);
+        let run_help = shown("run --help");
+        for flag in ["--rate <R>", "--concurrency <C>", "--duration <D>", "--count <N>", "--base-url <URL>", "--json"] {
+            assert!(run_help.contains(flag), "run --help lists {flag}: {run_help}");
+        }
+        assert_eq!(shown("run --rate 5 -h"), shown("run -h"));
+        let performance = shown("scenario performance --help");
+        assert!(performance.contains("--throttle-rps") && !performance.contains("--concurrency"), "{performance}");
+        assert!(!shown("scenario availability --help").contains("--throttle-rps"));
+        assert!(shown("scenario --help").contains("availability-failure"));
+        assert_eq!(shown("--version").trim(), format!("loadgen {}", env!("CARGO_PKG_VERSION")));
+        // Nothing at all: the help, as a usage error.
+        let bare = parse_words("").expect_err("no subcommand");
+        assert!(bare.to_string().contains("Usage:"), "{bare}");
     }
 
     #[test]
     fn bad_input_is_explained() {
-        assert!(error("fly").contains("unknown subcommand 'fly'"));
-        assert!(error("--rate 5").contains("expected a subcommand"));
-        assert!(error("run --rate 10 --duration 5s --bogus 1").contains("unknown flag --bogus"));
-        assert!(error("run --rate 10 --duration").contains("--duration needs a value"));
-        assert!(error("run --rate --duration 5s").contains("--rate needs a value"));
-        assert!(error("run --rate abc --duration 5s").contains("--rate: expected iterations"));
+        assert!(error("fly").contains("unrecognized subcommand 'fly'"));
+        assert!(error("--rate 5").contains("unexpected argument '--rate'"));
+        assert!(error("run --rate 10 --duration 5s --bogus 1").contains("unexpected argument '--bogus'"));
+        assert!(error("run --rate 10 --duration").contains("a value is required for '--duration <D>'"));
+        assert!(error("run --rate --duration 5s").contains("a value is required for '--rate <R>'"));
+        let bad_rate = error("run --rate abc --duration 5s");
+        assert!(bad_rate.contains("'--rate <R>'") && bad_rate.contains("expected iterations"), "{bad_rate}");
         assert!(error("run --rate 0 --duration 5s").contains("--rate"));
-        assert!(error("run --rate 10 --rate 20 --duration 5s").contains("more than once"));
+        assert!(error("run --rate 10 --rate 20 --duration 5s").contains("cannot be used multiple times"));
         assert!(error("run --rate 10 --duration 5 extra").contains("unexpected argument 'extra'"));
         assert!(error("run --rate 10 --duration 5x").contains("unknown unit 'x'"));
         assert!(error("run --rate 10 --duration 0s").contains("more than zero"));
         assert!(error("run --rate 10 --duration 2h").contains("at most 1h"));
         assert!(error("run --rate 10 --duration 5s --users 0").contains("--users"));
-        assert!(error("run --rate 10 --duration 5s --payment bitcoin").contains("cash or card"));
+        assert!(error("run --rate 10 --duration 5s --payment bitcoin").contains("[possible values: cash, card]"));
         assert!(error("run --rate 10 --duration 5s --user-prefix Bad!").contains("--user-prefix"));
         assert!(error("run --rate 10 --duration 5s --warmup 5s").contains("shorter than"));
         assert!(error("run --duration 5s").contains("choose a load shape"));
@@ -793,14 +782,16 @@ mod tests {
 
     #[test]
     fn scenario_errors() {
-        assert!(error("scenario").contains("missing scenario name"));
-        assert!(error("scenario chaos").contains("unknown scenario 'chaos'"));
-        assert!(error("scenario availability --concurrency 4").contains("open loop"));
-        assert!(error("scenario availability --throttle-rps 5").contains("only applies"));
-        assert!(error("scenario performance --failure-rate 0.5").contains("only applies"));
+        assert!(error("scenario").contains("Usage: loadgen scenario"), "a scenario name is required");
+        assert!(error("scenario chaos").contains("unrecognized subcommand 'chaos'"));
+        // Scenarios are open loop; each takes only its own flags.
+        assert!(error("scenario availability --concurrency 4").contains("unexpected argument '--concurrency'"));
+        assert!(error("scenario availability --throttle-rps 5").contains("unexpected argument '--throttle-rps'"));
+        assert!(error("scenario performance --failure-rate 0.5").contains("unexpected argument '--failure-rate'"));
         assert!(error("scenario availability-failure --failure-rate 1.5").contains("0 to 1"));
         assert!(error("scenario performance --throttle-burst 0").contains("at least 1"));
-        assert!(error("run --rate 1 --count 1 --restock 5").contains("unknown flag --restock"));
+        assert!(error("run --rate 1 --count 1 --restock 5").contains("unexpected argument '--restock'"));
+        assert!(error("scenario performance --duration 2h").contains("at most 1h"), "bounded there too");
         assert!(error("scenario performance --base-url http://1.2.3.4").contains("refusing"));
     }
 

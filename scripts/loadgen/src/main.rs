@@ -27,20 +27,13 @@ async fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let command = match args::parse(&argv, &|name| std::env::var(name).ok()) {
         Ok(command) => command,
+        // --help and --version end here too, with exit code 0.
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_USAGE);
+            e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
         }
     };
     match command {
-        Command::Help(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("loadgen {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
         Command::Run(args) => run_command(args).await,
         Command::Scenario(args) => scenario_command(args).await,
     }

@@ -1,10 +1,10 @@
 //! HTTP hardening: client address behind proxies, log hygiene, panics, timeouts, body limits,
 //! security headers and the cross-site check (with allowed origins, behind a proxy, on HTTP/2).
+//! Every log line of this binary is captured once a test here asks for them (`captured_logs`).
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::support::{spawn_app_with, TestApp};
 use reqwest::header::ORIGIN;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-const PASSWORD: &str = "correct-horse-42";
+use crate::support::{spawn_app, spawn_app_with, TestApp, PASSWORD};
 
 /// Every log line of this test binary (all servers run in this process), as JSON objects.
 fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
@@ -463,4 +463,35 @@ fn a_panicking_handler_answers_500_json_with_the_request_id_and_is_logged_and_co
     assert_eq!(line["level"], "ERROR");
     let finished = logged.iter().find(|l| l["message"] == "request finished").expect("finished line");
     assert_eq!(finished["status"], 500);
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    app.scalar("SELECT COUNT(*) AS n FROM users").await
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let count = user_count(&app).await;
+    let response = app
+        .client
+        .post(app.url("/api/register"))
+        .header(ORIGIN, "https://evil.example")
+        .json(&json!({ "username": "mallory", "email": "m@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.json::<Value>().await.expect("json")["error"], "cross-site request refused");
+    assert_eq!(user_count(&app).await, count);
+
+    let same_origin = app
+        .client
+        .post(app.url("/api/register"))
+        .header(ORIGIN, app.origin())
+        .json(&json!({ "username": "judy", "email": "judy@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(same_origin.status(), StatusCode::CREATED);
 }

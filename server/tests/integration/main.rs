@@ -1,13 +1,20 @@
 //! The integration tests: one binary, one module per feature. Each test starts the real server
-//! (on its own runtime, port 0) with a fresh database and drives it over HTTP. SQLite by default;
-//! set TEST_DATABASE_URL=postgres://... to run the same tests against PostgreSQL (each test gets
-//! its own new database).
+//! (`support::spawn_app`: port 0, a runtime of its own) with a fresh database and drives it
+//! over HTTP, the JSON API and the `/rpc` server functions alike. SQLite by default; with
+//! TEST_DATABASE_URL=postgres://... every test gets a new PostgreSQL database instead, dropped
+//! when the test ends. Tests run in parallel.
 
 mod support;
 
 mod accounts;
-mod api;
-mod exactly_once;
+mod admin;
+mod cart;
+mod catalog;
+mod checkout;
+mod flash_sales;
 mod hardening;
+mod no_javascript;
 mod ops;
-mod shop;
+mod payments;
+mod returns;
+mod rpc;

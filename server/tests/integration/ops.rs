@@ -1,23 +1,24 @@
-//! Operations: the metrics listener and what it exports, migrations (lock and checksums),
-//! production safety refusals and TLS to the payment provider and PostgreSQL. Each test starts
-//! the real server with a fresh database (SQLite, or PostgreSQL via TEST_DATABASE_URL).
+//! Operations: health and readiness, request ids, the metrics listener and what it exports,
+//! migrations (lock and checksums), restarts, production safety refusals, and TLS to the
+//! payment provider and PostgreSQL.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::support::{fresh_database_url, spawn_app_with, TestApp, SUPER_ADMIN_PASSWORD};
 use app::accounts::Role;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::configuration::Settings;
 use server::startup::Application;
 use sqlx::Row;
 
-const CARD: &str = "4242424242424242";
-
-async fn post(app: &TestApp, client: &Client, path: &str, body: Value) -> reqwest::Response {
-    client.post(app.url(path)).json(&body).send().await.expect("POST")
-}
+use crate::support::shop::CARD;
+use crate::support::{
+    alone_in_a_process, fresh_database, post, register, spawn_app, spawn_app_with, wait_until, TestApp, PASSWORD,
+    SUPER_ADMIN_PASSWORD,
+};
 
 async fn scrape(app: &TestApp) -> String {
     let response = app.client.get(&app.metrics_url).send().await.expect("scrape");
@@ -31,18 +32,6 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .filter(|l| !l.starts_with('#'))
         .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
         .and_then(|v| v.trim().parse().ok())
-}
-
-async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// Builds a server that must refuse to start, and returns why.
@@ -121,6 +110,10 @@ async fn a_metrics_token_guards_both_listeners() {
 
 #[tokio::test]
 async fn every_family_has_help_and_the_output_passes_promtool() {
+    // Exact gauges of the process-wide recorder: no other test's servers may update them.
+    if !alone_in_a_process("ops::every_family_has_help_and_the_output_passes_promtool") {
+        return;
+    }
     let app = spawn_app_with(&[
         ("THROTTLING_MAX_RPS", "0"),
         ("PAYMENT_WORKER_POLL_MS", "50"),
@@ -204,6 +197,10 @@ async fn every_family_has_help_and_the_output_passes_promtool() {
 
 #[tokio::test]
 async fn pending_jobs_and_breaker_state_are_current_while_the_breaker_is_open() {
+    // Exact gauges of the process-wide recorder: no other test's servers may update them.
+    if !alone_in_a_process("ops::pending_jobs_and_breaker_state_are_current_while_the_breaker_is_open") {
+        return;
+    }
     let app = spawn_app_with(&[
         ("THROTTLING_MAX_RPS", "0"),
         ("PAYMENT_WORKER_POLL_MS", "50"),
@@ -301,7 +298,9 @@ fn checksums_ignore_line_endings() {
 #[test]
 fn four_instances_migrate_one_fresh_database_at_once() {
     let setup = tokio::runtime::Runtime::new().expect("runtime");
-    let url = setup.block_on(fresh_database_url());
+    // Dropped last: after the instances' runtimes and pools below.
+    let database = setup.block_on(fresh_database());
+    let url = database.url.clone();
     let env: HashMap<String, String> = [
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("METRICS_ADDR", "127.0.0.1:0"),
@@ -449,4 +448,134 @@ async fn postgres_connections_use_tls_with_sslmode_require() {
         "the connection is encrypted"
     );
     assert_eq!(tls.get("/ready").await.status(), StatusCode::OK);
+}
+
+// ---- health, request ids, restarts, start-up --------------------------------------------
+
+#[tokio::test]
+async fn health_and_ready_report_up() {
+    let app = spawn_app().await;
+    let health = app.get("/health").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.json::<Value>().await.expect("json")["status"], "up");
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.expect("json")["components"]["database"], "up");
+}
+
+#[tokio::test]
+async fn ready_names_the_database_when_it_is_unreachable() {
+    let app = spawn_app().await;
+    app.db.close().await;
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.expect("json");
+    assert_eq!(body["failing"], json!(["database"]));
+    assert_eq!(body["components"]["database"], "down");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_generated() {
+    let app = spawn_app().await;
+    let echoed =
+        app.client.get(app.url("/health")).header("x-request-id", "trace-me-42").send().await.expect("request");
+    assert_eq!(echoed.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-me-42"));
+    let generated = app.get("/health").await;
+    let id = generated.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 36, "uuid expected, got {id}");
+
+    let error = app
+        .client
+        .post(app.url("/api/login"))
+        .header("x-request-id", "err-7")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error.json::<Value>().await.expect("json")["request_id"], "err-7");
+
+    let not_found =
+        app.client.get(app.url("/no-such-page")).header("x-request-id", "lost-1").send().await.expect("request");
+    assert_eq!(not_found.status(), StatusCode::NOT_FOUND);
+    assert!(not_found.text().await.expect("html").contains("lost-1"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.post_json("/api/admin/users/42/role", &json!({ "role": "admin" })).await;
+    }
+    let text = app.client.get(&app.metrics_url).send().await.expect("scrape").text().await.expect("metrics");
+    let counter = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"/api/admin/users/{id}/role\"")
+                && l.contains("status=\"401\"")
+        })
+        .unwrap_or_else(|| panic!("no counter line for the route template in:\n{text}"));
+    let value: f64 = counter.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("value");
+    assert!(value >= 3.0, "{counter}");
+    assert!(!text.contains("/api/admin/users/42/role"), "raw paths must not become labels");
+    assert!(text.contains("http_request_duration_seconds_bucket{"), "histogram expected");
+}
+
+#[tokio::test]
+async fn a_restart_keeps_data_and_reapplies_no_migrations() {
+    let app = spawn_app().await;
+    register(&app, "mia").await;
+    let migrations = app.scalar("SELECT COUNT(*) AS n FROM _migrations").await;
+    let again = app.restart().await;
+    assert_eq!(again.scalar("SELECT COUNT(*) AS n FROM _migrations").await, migrations);
+    again.login("mia", PASSWORD).await;
+    assert_eq!(again.get("/api/me").await.status(), StatusCode::OK);
+}
+
+/// Regression test for the stall that made the suite run one test at a time: building a server
+/// generated the Leptos route list, which renders the app with resource loading switched off by
+/// a flag global to the process (leptos_server's `SuppressResourceLoad`); a page that another
+/// server of the process began rendering in that window never finished. Pages are read here,
+/// each with a deadline, while eight more servers start in this process.
+#[tokio::test]
+async fn pages_finish_while_other_servers_start_in_this_process() {
+    let app = spawn_app_with(&[("STOREFRONT_CACHE_MS", "0")]).await;
+    let starting = Arc::new(AtomicBool::new(true));
+    let starter = tokio::spawn({
+        let starting = starting.clone();
+        async move {
+            for _ in 0..8 {
+                drop(spawn_app().await);
+            }
+            starting.store(false, Ordering::SeqCst);
+        }
+    });
+    let mut readers = tokio::task::JoinSet::new();
+    for reader in 0..4usize {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+        let (base, starting) = (app.address.clone(), starting.clone());
+        readers.spawn(async move {
+            let mut pages = 0usize;
+            loop {
+                let path = if (reader + pages).is_multiple_of(2) { "/" } else { "/login" };
+                let response = client.get(format!("{base}{path}")).send().await;
+                let response = response.unwrap_or_else(|e| panic!("{path} (page {pages}): no answer: {e}"));
+                assert_eq!(response.status(), StatusCode::OK, "{path}");
+                let html =
+                    response.text().await.unwrap_or_else(|e| panic!("{path} (page {pages}) never finished: {e}"));
+                assert!(html.contains("</html>"), "{path}: {html}");
+                pages += 1;
+                if !starting.load(Ordering::SeqCst) {
+                    return pages;
+                }
+            }
+        });
+    }
+    let mut pages = 0;
+    while let Some(read) = readers.join_next().await {
+        pages += read.expect("reader");
+    }
+    starter.await.expect("servers started");
+    assert!(pages >= 4, "{pages} pages");
 }

@@ -1,0 +1,40 @@
+//! The orders console's and the order page's server functions.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use super::model::{ConsoleFilter, ConsoleOrder, OrderProgress};
+use crate::error::FnError;
+
+/// The customer's order's progress (processing, shipped with carrier and tracking, delivered).
+#[server(prefix = "/rpc", endpoint = "order_progress")]
+pub async fn get_order_progress(order_id: i64) -> Result<OrderProgress, FnError> {
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    Ok(super::service::progress(&state, &customer, order_id).await?)
+}
+
+/// The admin orders console: newest first, filtered.
+#[server(prefix = "/rpc", endpoint = "admin_orders", input = Json)]
+pub async fn admin_orders(filter: ConsoleFilter) -> Result<Vec<ConsoleOrder>, FnError> {
+    let (state, admin) = crate::accounts::guard::admin()?;
+    Ok(super::service::list(&state, &admin, &filter).await?)
+}
+
+/// One order in the console (lines and payment: `orders::server_fns::get_order` shape).
+#[server(prefix = "/rpc", endpoint = "admin_order")]
+pub async fn admin_order(order_id: i64) -> Result<ConsoleOrder, FnError> {
+    let (state, admin) = crate::accounts::guard::admin()?;
+    Ok(super::service::one(&state, &admin, order_id).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_ship_order")]
+pub async fn ship_order(order_id: i64, carrier: String, tracking: String) -> Result<ConsoleOrder, FnError> {
+    let (state, admin) = crate::accounts::guard::admin()?;
+    Ok(super::service::ship(&state, &admin, order_id, &carrier, &tracking).await?)
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_deliver_order")]
+pub async fn deliver_order(order_id: i64) -> Result<ConsoleOrder, FnError> {
+    let (state, admin) = crate::accounts::guard::admin()?;
+    Ok(super::service::deliver(&state, &admin, order_id).await?)
+}

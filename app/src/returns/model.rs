@@ -1,0 +1,364 @@
+//! What the returns screens show and send: compiled for the server and the browser alike. The
+//! rules themselves are `domain::returns`; these are the shapes that travel.
+
+use serde::{Deserialize, Serialize};
+
+pub use domain::returns::credit::{CreditReason, PaymentSplit};
+pub use domain::returns::inspection::{Condition, Disposition};
+pub use domain::returns::photo::ImageKind;
+pub use domain::returns::policy::{Bonus, Ineligible, Reason, RefundTiming, ReturnPolicy, ShippingRefund};
+pub use domain::returns::refund::{ExchangeBalance, RefundEstimate, RefundMethod};
+pub use domain::returns::status::{Action, Actor, ReturnStatus};
+
+/// Wizard step 1: an order the customer placed, returnable or not (then with the reason).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReturnableOrder {
+    pub order_id: i64,
+    pub created_at_ms: i64,
+    pub delivered_at_ms: Option<i64>,
+    pub total_cents: i64,
+    /// `None` when the order can be returned; otherwise why not, in the customer's words.
+    pub ineligible: Option<String>,
+    /// When the return window closes (from delivery, else from the order date).
+    pub window_ends_at_ms: i64,
+    pub lines: Vec<ReturnableLine>,
+}
+
+/// Wizard step 2: a line of the order and how many of its units one new return may take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnableLine {
+    pub order_line_id: i64,
+    pub product_id: i64,
+    pub name: String,
+    pub quantity: i64,
+    /// Units in other returns that are not rejected or cancelled.
+    pub claimed: i64,
+    /// What a new return may take: min(bought − claimed, the policy's maximum).
+    pub returnable: i64,
+    pub unit_paid_cents: i64,
+}
+
+/// One line of a new return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemRequest {
+    pub order_line_id: i64,
+    pub quantity: i64,
+}
+
+/// What the wizard submits (step 6), and what the estimate (step 5) is computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReturn {
+    pub order_id: i64,
+    pub items: Vec<ItemRequest>,
+    pub reason: Reason,
+    #[serde(default)]
+    pub details: String,
+    pub method: RefundMethod,
+    /// Draft photos uploaded in step 4 (`POST /api/returns/photos`), attached on submit.
+    #[serde(default)]
+    pub photo_ids: Vec<String>,
+    /// For `method: exchange`: the product wanted instead.
+    #[serde(default)]
+    pub exchange_product_id: Option<i64>,
+}
+
+/// Wizard step 5: the refund for each method, explained, and whether the items may be kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnEstimate {
+    pub original_payment: RefundEstimate,
+    pub store_credit: RefundEstimate,
+    /// With the chosen replacement's price, when one was named.
+    pub exchange: Option<ExchangeQuote>,
+    /// The items may be kept (returnless refund): nothing to ship back.
+    pub keep_it: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeQuote {
+    pub product_id: i64,
+    pub name: String,
+    pub price_cents: i64,
+    pub in_stock: bool,
+    pub balance: ExchangeBalance,
+}
+
+/// A product an exchange may be made for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeOption {
+    pub product_id: i64,
+    pub name: String,
+    pub price_cents: i64,
+    pub stock: i64,
+}
+
+/// A return in a list (the customer's own, or the admin queue).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSummary {
+    pub id: i64,
+    pub rma_number: Option<String>,
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub customer: String,
+    pub status: ReturnStatus,
+    pub reason: Reason,
+    pub method: RefundMethod,
+    pub units: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Admin queue only: why it waits for a person (abuse limits).
+    pub review_reason: Option<String>,
+}
+
+/// The return's page (customer) and detail view (admin).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnDetail {
+    pub summary: ReturnSummary,
+    pub details: String,
+    /// How to send the parcel, once authorized.
+    pub instructions: Option<String>,
+    /// Shown to the customer when rejected.
+    pub rejection_reason: Option<String>,
+    pub keep_it: bool,
+    pub items: Vec<ReturnItem>,
+    pub photos: Vec<Photo>,
+    pub shipment: Option<Shipment>,
+    pub refund: Option<Refund>,
+    pub exchange: Option<Exchange>,
+    /// The refund as it stands (approved units once approved, requested units before).
+    pub estimate: RefundEstimate,
+    pub timeline: Vec<ReturnEvent>,
+    /// Exactly the actions the viewer may take now.
+    pub actions: Vec<Action>,
+    pub order: OrderBrief,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderBrief {
+    pub id: i64,
+    pub payment_method: String,
+    pub total_cents: i64,
+    pub created_at_ms: i64,
+    pub delivered_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnItem {
+    pub id: i64,
+    pub order_line_id: i64,
+    pub product_id: i64,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_paid_cents: i64,
+    pub condition: Option<Condition>,
+    pub disposition: Option<Disposition>,
+    pub approved_quantity: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Photo {
+    pub id: String,
+    /// Served only to the owner and admins: `/api/returns/photos/{id}`.
+    pub url: String,
+    pub kind: ImageKind,
+    pub bytes: i64,
+    pub uploaded_at_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking: String,
+    pub shipped_at_ms: i64,
+    pub received_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// Queued or being retried (the provider is down, or a manual payout awaits its reference).
+    Pending,
+    Paid,
+    /// The provider refused it for good; an admin may retry.
+    Failed,
+}
+
+impl RefundState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Paid, Self::Failed].into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// How a refund is paid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payout {
+    /// Through the payment provider, referencing the original charge.
+    Card,
+    /// Store credit (ledger entries).
+    StoreCredit,
+    /// Paid by the shop outside the system (cash, bank transfer), with a reference.
+    Manual,
+    /// The replacement of an exchange.
+    Exchange,
+}
+
+impl Payout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Card => "card",
+            Self::StoreCredit => "store_credit",
+            Self::Manual => "manual",
+            Self::Exchange => "exchange",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Card, Self::StoreCredit, Self::Manual, Self::Exchange].into_iter().find(|p| p.as_str() == text)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: i64,
+    pub payout: Payout,
+    pub state: RefundState,
+    /// Paid to the card or manually.
+    pub amount_cents: i64,
+    /// Paid as store credit (including the bonus).
+    pub credit_cents: i64,
+    pub bonus_cents: i64,
+    /// Why it is still pending or failed (e.g. "payment provider answered 503").
+    pub last_error: String,
+    pub attempts: i64,
+    pub reference: Option<String>,
+    pub created_at_ms: i64,
+    pub paid_at_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub product_id: i64,
+    pub name: String,
+    pub price_cents: i64,
+    /// The replacement's stock is held for this return.
+    pub reserved: bool,
+    /// The replacement sold out before it could be reserved: the customer chooses another.
+    pub alternatives: Vec<ExchangeOption>,
+}
+
+/// One step of the timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnEvent {
+    pub from: Option<ReturnStatus>,
+    pub to: ReturnStatus,
+    pub actor: Actor,
+    pub actor_id: Option<i64>,
+    pub note: String,
+    pub at_ms: i64,
+}
+
+/// The admin queue's filters (all optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueFilter {
+    pub status: Option<ReturnStatus>,
+    pub reason: Option<Reason>,
+    /// Only returns created at least this many days ago.
+    pub min_age_days: Option<i64>,
+    /// Only returns waiting for manual review.
+    #[serde(default)]
+    pub review_only: bool,
+}
+
+/// Inspection result of one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectedItem {
+    pub item_id: i64,
+    pub condition: Condition,
+    pub disposition: Disposition,
+}
+
+/// Units of one item approved for refund.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovedItem {
+    pub item_id: i64,
+    pub quantity: i64,
+}
+
+/// What an admin does to a return; each asks for what it needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AdminCommand {
+    Authorize {
+        #[serde(default)]
+        note: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Receive {
+        #[serde(default)]
+        note: String,
+    },
+    Inspect {
+        items: Vec<InspectedItem>,
+        #[serde(default)]
+        note: String,
+    },
+    Approve {
+        items: Vec<ApprovedItem>,
+        #[serde(default)]
+        note: String,
+    },
+    /// Starts the refund of an approved return; `reference` is required for manual payouts
+    /// (cash orders refunded to the original payment).
+    Refund {
+        #[serde(default)]
+        reference: Option<String>,
+    },
+    /// A pending or failed refund is tried again now.
+    RetryRefund,
+    Close {
+        #[serde(default)]
+        note: String,
+    },
+}
+
+/// The customer's store credit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditAccount {
+    pub balance_cents: i64,
+    /// Newest first.
+    pub entries: Vec<CreditEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEntry {
+    pub id: i64,
+    pub amount_cents: i64,
+    pub reason: CreditReason,
+    pub return_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub note: String,
+    pub created_at_ms: i64,
+}
+
+/// Upload limits the photo step shows and checks before sending.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReturnsConfig {
+    pub policy: ReturnPolicy,
+    /// `POST` a multipart form with one file field `photo` here (draft, before submitting).
+    pub upload_url: String,
+}
+
+/// The URL a photo is served at.
+pub fn photo_url(id: &str) -> String {
+    format!("/api/returns/photos/{id}")
+}

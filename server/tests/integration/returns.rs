@@ -1,0 +1,493 @@
+//! Returns and refunds, end to end over the JSON API: the lifecycle, the last-unit race,
+//! photo uploads (sniffed, scrubbed, private), who may see what, illegal and concurrent
+//! transitions, refunds through a failing provider, and store credit.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::shop::{self, add_ok, admin, card_body, checkout, order_id_of, stock_of, CARD};
+use crate::support::{error_of, get_json, post, TestApp};
+
+/// A shop with its photo folder in a fresh temporary directory (removed by the caller's
+/// `Uploads` guard).
+struct Uploads(PathBuf);
+
+impl Drop for Uploads {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Uploads {
+    fn new() -> Self {
+        Uploads(std::env::temp_dir().join(format!("retail-returns-{}", uuid::Uuid::new_v4().simple())))
+    }
+
+    fn dir(&self) -> String {
+        self.0.display().to_string()
+    }
+
+    /// Every file in the folder (temporary ones included).
+    fn files(&self) -> Vec<String> {
+        match std::fs::read_dir(&self.0) {
+            Ok(entries) => entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+async fn returns_shop(uploads: &Uploads, extra: &[(&str, &str)]) -> TestApp {
+    let dir = uploads.dir();
+    let mut env = vec![("RETURNS_UPLOAD_DIR", dir.as_str())];
+    env.extend_from_slice(extra);
+    shop::shop(&env).await
+}
+
+/// A paid card order of `lines` (product id, quantity) by the client's customer.
+async fn paid_order(app: &TestApp, client: &Client, lines: &[(i64, i64)]) -> i64 {
+    for (product, quantity) in lines {
+        add_ok(app, client, *product, *quantity).await;
+    }
+    let (status, body) = checkout(app, client, &card_body(CARD), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "paid", "{body}");
+    order_id_of(&body)
+}
+
+/// The order's lines as the wizard sees them: (order line id, product id).
+async fn lines_of(app: &TestApp, client: &Client, order_id: i64) -> Vec<(i64, i64)> {
+    let orders = get_json(app, client, "/api/returns/orders").await;
+    let order = orders
+        .as_array()
+        .and_then(|all| all.iter().find(|o| o["order_id"] == order_id))
+        .unwrap_or_else(|| panic!("order {order_id} not in {orders}"))
+        .clone();
+    order["lines"]
+        .as_array()
+        .map(|lines| {
+            lines
+                .iter()
+                .map(|l| (l["order_line_id"].as_i64().unwrap_or(0), l["product_id"].as_i64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn request(order_id: i64, items: &[(i64, i64)], reason: &str, method: &str) -> Value {
+    let items: Vec<Value> = items.iter().map(|(line, n)| json!({ "order_line_id": line, "quantity": n })).collect();
+    json!({ "order_id": order_id, "items": items, "reason": reason, "details": "", "method": method })
+}
+
+async fn create(app: &TestApp, client: &Client, body: &Value) -> (StatusCode, Value) {
+    let response = post(app, client, "/api/returns", body.clone()).await;
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+async fn admin_act(app: &TestApp, admin: &Client, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
+    let response = post(app, admin, &format!("/api/admin/returns/{id}/{action}"), body).await;
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, marker];
+    s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    s.extend_from_slice(payload);
+    s
+}
+
+/// A small JPEG whose Exif segment holds a GPS position.
+fn jpeg_with_gps() -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8];
+    j.extend(segment(0xE0, b"JFIF\0\x01\x02"));
+    j.extend(segment(0xE1, b"Exif\0\0GPSLatitude=52.37;GPSLongitude=4.89"));
+    j.extend(segment(0xDB, &[0u8; 65]));
+    j.extend(segment(0xDA, &[1, 2, 3, 4, 5, 6]));
+    j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD9]);
+    j
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    c.extend_from_slice(&[0xAA, 0xBB, 0xCC, 0xDD]);
+    c
+}
+
+fn png() -> Vec<u8> {
+    let mut p = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    p.extend(png_chunk(b"IHDR", &[0; 13]));
+    p.extend(png_chunk(b"IDAT", &[9; 20]));
+    p.extend(png_chunk(b"IEND", &[]));
+    p
+}
+
+/// Uploads `bytes` as a multipart form with one `photo` field named and typed as given.
+async fn upload(
+    app: &TestApp,
+    client: &Client,
+    path: &str,
+    name: &str,
+    declared: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    let boundary = "retailtestboundary7d1f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\nContent-Type: {declared}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    client
+        .post(app.url(path))
+        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .expect("upload")
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+async fn photo_rows(app: &TestApp) -> i64 {
+    app.scalar("SELECT COUNT(*) AS n FROM return_photos").await
+}
+
+fn stored_files(uploads: &Uploads) -> Vec<String> {
+    let mut files = uploads.files();
+    files.sort();
+    files
+}
+
+fn is_stored_name(name: &str) -> bool {
+    let path = Path::new(name);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[tokio::test]
+async fn the_lifecycle_ends_refunded_with_stock_restored_only_for_restocked_units() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let mug = app.product("Mug", 2_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let order = paid_order(&app, &alice, &[(lamp, 2), (mug, 1)]).await;
+    // The admin ships and delivers the order: the window now counts from delivery.
+    let shipped =
+        post(&app, &ops, &format!("/api/admin/orders/{order}/ship"), json!({ "carrier": "DHL", "tracking": "JD1" }))
+            .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let delivered = post(&app, &ops, &format!("/api/admin/orders/{order}/deliver"), json!({})).await;
+    assert_eq!(delivered.json::<Value>().await.expect("json")["progress"]["stage"], "delivered");
+    let lines = lines_of(&app, &alice, order).await;
+    let line_of = |product: i64| lines.iter().find(|(_, p)| *p == product).map(|(l, _)| *l).expect("line");
+    let (lamp_line, mug_line) = (line_of(lamp), line_of(mug));
+
+    let (status, created) =
+        create(&app, &alice, &request(order, &[(lamp_line, 2), (mug_line, 1)], "no_longer_wanted", "store_credit"))
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["summary"]["status"], "authorized", "auto-authorized: {created}");
+    let id = created["summary"]["id"].as_i64().expect("id");
+    let rma = created["summary"]["rma_number"].as_str().expect("rma number");
+    assert!(rma.starts_with("RMA-") && rma.ends_with(&format!("{id:05}")), "{rma}");
+    assert_eq!(created["actions"], json!(["cancel", "ship"]));
+
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z9" }))
+            .await;
+    assert_eq!(shipped.json::<Value>().await.expect("json")["summary"]["status"], "in_transit");
+    assert_eq!(admin_act(&app, &ops, id, "receive", json!({})).await.0, StatusCode::OK);
+    let items = get_json(&app, &ops, &format!("/api/admin/returns/{id}")).await["items"].clone();
+    let item_of = |product: i64| {
+        items.as_array().and_then(|all| all.iter().find(|i| i["product_id"] == product)).map(|i| i["id"].clone())
+    };
+    let (lamp_item, mug_item) = (item_of(lamp).expect("lamp item"), item_of(mug).expect("mug item"));
+    let (status, inspected) = admin_act(
+        &app,
+        &ops,
+        id,
+        "inspect",
+        json!({ "items": [
+        { "item_id": lamp_item, "condition": "like_new", "disposition": "restock" },
+        { "item_id": mug_item, "condition": "damaged", "disposition": "scrap" },
+    ] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{inspected}");
+    assert_eq!(stock_of(&app, lamp).await, 10, "both lamps restocked");
+    assert_eq!(stock_of(&app, mug).await, 9, "the scrapped mug is not");
+
+    // Partial approval: one lamp of two, and the mug.
+    let (status, approved) = admin_act(
+        &app,
+        &ops,
+        id,
+        "approve",
+        json!({ "items": [
+        { "item_id": lamp_item, "quantity": 1 }, { "item_id": mug_item, "quantity": 1 },
+    ] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    let (status, refunded) = admin_act(&app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!(refunded["summary"]["status"], "refunded");
+    // $40 + $20 = $60, minus the 10 % restocking fee = $54.00, plus the 10 % credit bonus.
+    assert_eq!(refunded["refund"]["state"], "paid");
+    assert_eq!(refunded["refund"]["credit_cents"], 5_940);
+    assert_eq!(refunded["refund"]["bonus_cents"], 540);
+    let credit = get_json(&app, &alice, "/api/store-credit").await;
+    assert_eq!(credit["balance_cents"], 5_940);
+    assert_eq!(credit["entries"].as_array().map(Vec::len), Some(2), "refund and bonus: {credit}");
+
+    let (status, closed) = admin_act(&app, &ops, id, "close", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let timeline: Vec<&str> =
+        closed["timeline"].as_array().expect("timeline").iter().filter_map(|e| e["to"].as_str()).collect();
+    assert_eq!(
+        timeline,
+        [
+            "requested",
+            "authorized",
+            "in_transit",
+            "received",
+            "inspected",
+            "approved",
+            "refund_pending",
+            "refunded",
+            "closed"
+        ]
+    );
+    assert_eq!(closed["timeline"][2]["actor"], "customer");
+    assert_eq!(closed["timeline"][3]["actor"], "admin");
+    assert_eq!(stock_of(&app, lamp).await, 10, "refunding changed no stock");
+    assert_eq!(stock_of(&app, mug).await, 9);
+}
+
+#[tokio::test]
+async fn two_requests_for_the_last_returnable_unit_make_exactly_one_return() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    for round in 1..=3 {
+        let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+        let line = lines_of(&app, &alice, order).await[0].0;
+        let body = request(order, &[(line, 1)], "no_longer_wanted", "original_payment");
+        let (a, b) = tokio::join!(create(&app, &alice, &body), create(&app, &alice, &body));
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY], "round {round}: {a:?} {b:?}");
+        let refused = if a.0 == StatusCode::CREATED { b.1 } else { a.1 };
+        let message = refused["error"].as_str().unwrap_or("");
+        assert!(
+            message == "all units of 'Lamp' are already returned or in a return"
+                || message == "everything in this order is already returned or in a return",
+            "{message}"
+        );
+        let returns = app.scalar(&format!("SELECT COUNT(*) AS n FROM returns WHERE order_id = {order}")).await;
+        assert_eq!(returns, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_nothing_behind_and_sniffing_decides_the_type() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[("RETURNS_MAX_PHOTO_BYTES", "4096")]).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let path = "/api/returns/photos";
+
+    let mut big = jpeg_with_gps();
+    big.extend(vec![0u8; 5_000]);
+    let too_large = upload(&app, &alice, path, "big.jpg", "image/jpeg", &big).await;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_of(too_large).await, "this photo is too large: each may be at most 4 KB");
+
+    let text = upload(&app, &alice, path, "holiday.jpg", "image/jpeg", b"just some text, named holiday.jpg").await;
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        error_of(text).await,
+        "this file is not a JPEG, PNG or WebP image (the type is read from the file itself, not its name)"
+    );
+    assert_eq!(photo_rows(&app).await, 0);
+    assert_eq!(stored_files(&uploads), Vec::<String>::new(), "nothing stored, no temporary file left");
+
+    // A PNG declared (and named) as a JPEG is stored and served as what it is.
+    let declared_jpeg = upload(&app, &alice, path, "photo.jpg", "image/jpeg", &png()).await;
+    assert_eq!(declared_jpeg.status(), StatusCode::CREATED);
+    let photo: Value = declared_jpeg.json().await.expect("json");
+    assert_eq!(photo["kind"], "png");
+    let served = alice.get(app.url(photo["url"].as_str().expect("url"))).send().await.expect("GET photo");
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let files = stored_files(&uploads);
+    assert_eq!(files.len(), 1);
+    assert!(is_stored_name(&files[0]) && files[0].ends_with(".png"), "named by a random id: {files:?}");
+    assert!(!files[0].contains("photo"), "never by the user's name");
+
+    // The 21st photo of a set is refused.
+    for n in 1..20 {
+        let ok = upload(&app, &alice, path, &format!("{n}.png"), "image/png", &png()).await;
+        assert_eq!(ok.status(), StatusCode::CREATED, "photo {}", n + 1);
+    }
+    let twenty_first = upload(&app, &alice, path, "21.png", "image/png", &png()).await;
+    assert_eq!(twenty_first.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(twenty_first).await, "at most 20 photos can be added to one return");
+    assert_eq!(photo_rows(&app).await, 20);
+    assert_eq!(stored_files(&uploads).len(), 20);
+}
+
+#[tokio::test]
+async fn a_stored_jpeg_has_no_gps_and_only_its_owner_and_admins_see_the_return() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let mallory = app.signed_in("mallory", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+
+    let uploaded = upload(&app, &alice, "/api/returns/photos", "IMG_0001.JPG", "image/jpeg", &jpeg_with_gps()).await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let photo: Value = uploaded.json().await.expect("json");
+    let mut body = request(order, &[(line, 1)], "damaged", "original_payment");
+    body["photo_ids"] = json!([photo["id"]]);
+    let (status, created) = create(&app, &alice, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["summary"]["id"].as_i64().expect("id");
+    let url = created["photos"][0]["url"].as_str().expect("photo url").to_owned();
+
+    let served = alice.get(app.url(&url)).send().await.expect("GET photo");
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    let bytes = served.bytes().await.expect("bytes");
+    assert!(!contains(&bytes, b"GPSLatitude") && !contains(&bytes, b"Exif"), "location removed");
+    assert!(contains(&bytes, b"JFIF"), "the rest kept");
+    assert_eq!(ops.get(app.url(&url)).send().await.expect("admin GET").status(), StatusCode::OK);
+
+    assert_eq!(mallory.get(app.url(&url)).send().await.expect("GET").status(), StatusCode::NOT_FOUND);
+    let theirs = mallory.get(app.url(&format!("/api/returns/{id}"))).send().await.expect("GET");
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_of(theirs).await, "no such return");
+    let cancel = post(&app, &mallory, &format!("/api/returns/{id}/cancel"), json!({})).await;
+    assert_eq!(cancel.status(), StatusCode::NOT_FOUND);
+    assert_eq!(get_json(&app, &mallory, "/api/returns").await, json!([]));
+    let anonymous = app.client.get(app.url(&url)).send().await.expect("GET");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_409_and_two_admins_cannot_both_apply_one() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let other_admin = app.signed_in("ops2", app::accounts::Role::Admin).await;
+    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let (_, created) =
+        create(&app, &alice, &request(order, &[(line, 1)], "no_longer_wanted", "original_payment")).await;
+    let id = created["summary"]["id"].as_i64().expect("id");
+
+    let (status, refused) = admin_act(&app, &ops, id, "receive", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(refused["error"], "this return is authorized and cannot be received");
+
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" })).await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let (a, b) = tokio::join!(
+        admin_act(&app, &ops, id, "receive", json!({})),
+        admin_act(&app, &other_admin, id, "receive", json!({}))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    let received = app
+        .scalar(&format!("SELECT COUNT(*) AS n FROM return_events WHERE return_id = {id} AND to_status = 'received'"))
+        .await;
+    assert_eq!(received, 1, "one transition recorded");
+
+    let cancel = post(&app, &alice, &format!("/api/returns/{id}/cancel"), json!({})).await;
+    assert_eq!(cancel.status(), StatusCode::CONFLICT);
+    assert_eq!(error_of(cancel).await, "this return is received and cannot be cancelled");
+}
+
+#[allow(dead_code)]
+/// Takes a fresh return of one unit to `approved` (shipped, received, inspected as restock).
+async fn approved_return(app: &TestApp, customer: &Client, ops: &Client, product: i64, method: &str) -> i64 {
+    let order = paid_order(app, customer, &[(product, 1)]).await;
+    let line = lines_of(app, customer, order).await[0].0;
+    let (status, created) = create(app, customer, &request(order, &[(line, 1)], "no_longer_wanted", method)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["summary"]["id"].as_i64().expect("id");
+    let shipped =
+        post(app, customer, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" }))
+            .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    assert_eq!(admin_act(app, ops, id, "receive", json!({})).await.0, StatusCode::OK);
+    let item = get_json(app, ops, &format!("/api/admin/returns/{id}")).await["items"][0]["id"].clone();
+    let inspect = json!({ "items": [{ "item_id": item, "condition": "new", "disposition": "restock" }] });
+    assert_eq!(admin_act(app, ops, id, "inspect", inspect).await.0, StatusCode::OK);
+    let approve = json!({ "items": [{ "item_id": item, "quantity": 1 }] });
+    assert_eq!(admin_act(app, ops, id, "approve", approve).await.0, StatusCode::OK);
+    id
+}
+
+// Compiled in once the simulated provider has refunds (`refunds_made`).
+#[cfg(any())]
+#[tokio::test]
+async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_heals() {
+    use app::payments::faults::FaultSettings;
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    let app = returns_shop(&uploads, &[("PAYMENT_PROVIDER_URL", url.as_str())]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+
+    provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
+    let (status, started) = admin_act(&app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{started}");
+    assert_eq!(started["summary"]["status"], "refund_pending");
+    assert_eq!(started["refund"]["state"], "pending");
+    assert_eq!(started["refund"]["amount_cents"], 3_600, "$40.00 minus the 10 % restocking fee");
+    let path = format!("/api/admin/returns/{id}");
+    crate::support::wait_until("retries while the provider fails", std::time::Duration::from_secs(20), || async {
+        get_json(&app, &ops, &path).await["refund"]["attempts"].as_i64().unwrap_or(0) >= 2
+    })
+    .await;
+    let pending = get_json(&app, &ops, &path).await;
+    assert_eq!(pending["refund"]["state"], "pending", "{pending}");
+    assert_ne!(pending["refund"]["last_error"], "", "the reason is shown");
+    assert_eq!(provider.refunds_made(), 0);
+
+    provider.set_faults(FaultSettings::default());
+    crate::support::wait_until("the refund is paid", std::time::Duration::from_secs(40), || async {
+        get_json(&app, &ops, &path).await["refund"]["state"] == "paid"
+    })
+    .await;
+    let paid = get_json(&app, &ops, &path).await;
+    assert_eq!(paid["summary"]["status"], "refunded");
+    assert_eq!(provider.refunds_made(), 1, "the provider recorded exactly one refund");
+    let refunded_events = paid["timeline"].as_array().map(|t| t.iter().filter(|e| e["to"] == "refunded").count());
+    assert_eq!(refunded_events, Some(1));
+    let (status, retry) = admin_act(&app, &ops, id, "refund/retry", json!({})).await;
+    assert_eq!(
+        (status, retry["error"].clone()),
+        (StatusCode::CONFLICT, json!("this return has no pending or failed refund to retry"))
+    );
+    assert_eq!(provider.refunds_made(), 1);
+}
