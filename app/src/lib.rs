@@ -5,8 +5,9 @@
 //! `checkout`, `payments`, `orders`, `flash_sales`, and `storefront` (the public shop pages,
 //! composed from catalog, flash sales, cart and checkout). Inside a feature,
 //! `model`/rule files are plain Rust compiled for server and browser, `server_fns` are the
-//! Leptos server functions its views call, `views` are components, `store` is its SQL
-//! (ssr only) and `api` its stable JSON endpoints (ssr only).
+//! Leptos server functions its views call, `views` are components, `service` the one place its
+//! operations live (ssr only), `store` its SQL (ssr only) and `api` its stable JSON endpoints
+//! (ssr only). The rules themselves are in the `domain` crate.
 #![recursion_limit = "256"]
 
 pub mod accounts;

@@ -11,6 +11,10 @@ pub struct CheckoutRequest {
     pub card_number: Option<String>,
     #[serde(default)]
     pub card_expiry: Option<String>,
+    /// Store credit pays first; the card (or cash on delivery) pays the rest. An order the
+    /// credit covers is paid at once: the card is not charged.
+    #[serde(default)]
+    pub use_store_credit: bool,
 }
 
 /// The answer to an accepted checkout.
@@ -75,6 +79,7 @@ mod tests {
 
     fn request(method: &str, number: Option<&str>, expiry: Option<&str>) -> CheckoutRequest {
         CheckoutRequest {
+            use_store_credit: false,
             payment_method: method.into(),
             card_number: number.map(Into::into),
             card_expiry: expiry.map(Into::into),

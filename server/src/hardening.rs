@@ -307,7 +307,7 @@ async fn request_started(stream: &TcpStream, limit: Duration) -> bool {
                 Ok(0) | Err(_) => return false,
                 Ok(n) => n,
             };
-            if n >= H2_PREFACE.len() || buf[..n] != H2_PREFACE[..n] {
+            if n >= H2_PREFACE.len() || buf.get(..n) != H2_PREFACE.get(..n) {
                 return true;
             }
             // A partial HTTP/2 preface: peek would return at once again, so pause.

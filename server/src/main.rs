@@ -76,7 +76,9 @@ fn limit_allocator_retention() {
             fn mallopt(param: i32, value: i32) -> i32;
         }
         const M_MMAP_THRESHOLD: i32 = -3;
+        // The project's one `unsafe` (the workspace denies it elsewhere).
         // SAFETY: mallopt only changes allocator tuning; it runs once, before any other thread.
+        #[allow(unsafe_code)]
         unsafe {
             mallopt(M_MMAP_THRESHOLD, 1 << 20);
         }

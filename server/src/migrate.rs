@@ -115,9 +115,17 @@ async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<sqlx::Trans
 
 async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Result<usize, MigrateError> {
     let migrations: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.backend.is_none_or(|b| b == backend)).collect();
+    let applied = verify_ledger(conn, backend, &migrations).await?;
+    apply_pending(conn, backend, &migrations, &applied).await
+}
 
-    // The ledger, its checksum column (absent in databases from before checksums), and a check
-    // of every migration applied so far, before anything new runs.
+/// The ledger, its checksum column (absent in databases from before checksums), and a check
+/// of every migration applied so far, before anything new runs. Returns the applied versions.
+async fn verify_ledger(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    migrations: &[&Migration],
+) -> Result<Vec<i64>, MigrateError> {
     let mut tx = begin(conn, backend).await?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS _migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL, checksum TEXT)",
@@ -136,8 +144,10 @@ async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Result<usize, Mi
     }
     let recorded = sqlx::query("SELECT version, checksum FROM _migrations").fetch_all(&mut *tx).await?;
     let mut backfilled = 0;
+    let mut applied = Vec::with_capacity(recorded.len());
     for row in &recorded {
         let version: i64 = row.try_get("version")?;
+        applied.push(version);
         let stored: Option<String> = row.try_get("checksum")?;
         let Some(migration) = migrations.iter().find(|m| m.version == version) else {
             tracing::warn!(version, "the database has a migration this build does not know (a newer build ran here?)");
@@ -163,10 +173,19 @@ async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Result<usize, Mi
     if backfilled > 0 {
         tracing::info!(migrations = backfilled, "recorded checksums of migrations applied before checksums were kept");
     }
+    Ok(applied)
+}
 
+/// Applies, each in its own transaction, the migrations not in `applied`.
+async fn apply_pending(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    migrations: &[&Migration],
+    applied: &[i64],
+) -> Result<usize, MigrateError> {
     let mut count = 0;
     for migration in migrations {
-        if recorded.iter().any(|row| row.try_get::<i64, _>("version").is_ok_and(|v| v == migration.version)) {
+        if applied.contains(&migration.version) {
             continue;
         }
         let mut tx = begin(conn, backend).await?;

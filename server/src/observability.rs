@@ -91,7 +91,10 @@ fn describe() {
     describe_counter!("payment_jobs_completed_total", "Background payment jobs finished, by outcome.");
     describe_counter!("returns_created_total", "Return requests created.");
     describe_counter!("return_transitions_total", "Return status changes, by target status.");
-    describe_counter!("refunds_total", "Refund outcomes, by method (card, store_credit, manual, exchange) and outcome.");
+    describe_counter!(
+        "refunds_total",
+        "Refund outcomes, by method (card, store_credit, manual, exchange) and outcome."
+    );
     describe_histogram!("refund_duration_seconds", Unit::Seconds, "Card refunds: time from start to paid.");
     describe_histogram!("rma_cycle_seconds", Unit::Seconds, "Returns: time from the request to closing it.");
     describe_gauge!("refunds_pending", "Refunds waiting in the durable refund queue.");

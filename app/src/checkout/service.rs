@@ -77,7 +77,10 @@ async fn attempt(
 ) -> Result<CheckoutReceipt, AppError> {
     let now = now_ms();
     let payment = validate_request(request, key, now)?;
-    let fingerprint = payment.fingerprint();
+    let fingerprint = match request.use_store_credit {
+        true => format!("{}:store_credit", payment.fingerprint()),
+        false => payment.fingerprint(),
+    };
     state.checkout_gate.admit(user_id)?;
     if let Some(key) = key {
         if let Some(record) = store::find_key(&state.db, user_id, key, now).await? {
@@ -85,6 +88,7 @@ async fn attempt(
         }
     }
     let cart = orderable_cart(state, user_id, now).await?;
+    let split = store_credit_split(state, user_id, &cart, request.use_store_credit).await?;
     let method = payment.method();
     let card = match payment {
         Payment::Card(card) => Some(card),
@@ -100,6 +104,7 @@ async fn attempt(
         cart: &cart,
         method,
         card: card.as_ref().map(Card::summary),
+        credit_cents: split.credit_cents,
         owner: &state.instance_id,
         lease_until: now.saturating_add(state.checkout.lease_ms),
         now_ms: now,
@@ -114,8 +119,19 @@ async fn attempt(
         return Ok(CheckoutReceipt { order_id: order.order_id, status: order.status });
     };
     let key = key.map(str::to_owned);
-    charge(ChargeTask { state: state.clone(), user_id, key, order, card, amount_cents: cart.totals.grand_total_cents })
-        .await
+    charge(ChargeTask { state: state.clone(), user_id, key, order, card, amount_cents: split.card_cents }).await
+}
+
+/// How much of the cart the customer's store credit pays (when asked to), the rest by card or
+/// cash. The balance is read here and taken, conditionally, inside the reservation.
+async fn store_credit_split(
+    state: &AppState,
+    user_id: i64,
+    cart: &Cart,
+    use_credit: bool,
+) -> Result<domain::returns::credit::PaymentSplit, AppError> {
+    let balance = if use_credit { crate::returns::credit::balance(&state.db, user_id).await? } else { 0 };
+    Ok(domain::returns::credit::split_payment(cart.totals.grand_total_cents, balance, use_credit))
 }
 
 /// Step 1: a well-formed key and a valid payment choice.
@@ -171,6 +187,10 @@ fn refusal(err: ReserveError) -> AppError {
             product_id: line.product_id,
             available,
         },
+        ReserveError::CreditChanged => AppError::Conflict(
+            "your store credit changed meanwhile (another order used it); nothing was charged: please check out again"
+                .into(),
+        ),
         ReserveError::FlashSaleGone { line } => AppError::Conflict(format!(
             "the flash sale for '{}' just sold out or ended; your cart shows the new price",
             line.name

@@ -118,6 +118,8 @@ pub enum ReserveError {
     FlashSaleGone {
         line: CartLine,
     },
+    /// The store credit to be used is no longer there (spent by another checkout).
+    CreditChanged,
     /// Anything else that went wrong (the database, most likely).
     Failed(AppError),
 }
@@ -146,6 +148,8 @@ pub struct Reservation<'a> {
     pub cart: &'a Cart,
     pub method: PaymentMethod,
     pub card: Option<CardSummary>,
+    /// Store credit paying first (taken from the customer's balance in the reservation).
+    pub credit_cents: i64,
     /// The instance that will charge the card, and until when its checkout may be in flight.
     pub owner: &'a str,
     pub lease_until: i64,
@@ -186,6 +190,7 @@ enum Refused {
     CartChanged,
     ShortStock(CartLine),
     FlashSaleGone(CartLine),
+    CreditChanged,
     Failed(AppError),
 }
 
@@ -215,6 +220,9 @@ async fn reserve_in(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, Refuse
     }
     take_stock_and_units(tx, r, &lines).await?;
     let reserved = record_order(tx, r).await?;
+    if !spend_credit(tx, r, reserved.order_id).await? {
+        return Err(Refused::CreditChanged);
+    }
     if let Some(key) = &r.key {
         // Cash and zero-total orders are complete: their answer is final already.
         let answer = match reserved.status {
@@ -258,6 +266,7 @@ async fn explain(db: &Db, r: &Reservation<'_>, refused: Refused) -> Result<Reser
             ReserveError::ShortStock { line, available }
         }
         Refused::FlashSaleGone(line) => ReserveError::FlashSaleGone { line },
+        Refused::CreditChanged => ReserveError::CreditChanged,
         Refused::Failed(e) => ReserveError::Failed(e),
     })
 }
@@ -267,7 +276,12 @@ async fn explain(db: &Db, r: &Reservation<'_>, refused: Refused) -> Result<Reser
 /// whatever happens next.
 async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppError> {
     let totals = &r.cart.totals;
-    let status = OrderStatus::at_reservation(r.method, totals.grand_total_cents);
+    // What the card (or cash on delivery) pays after the store credit.
+    let to_pay = totals.grand_total_cents.saturating_sub(r.credit_cents).max(0);
+    let status = match (r.credit_cents > 0, to_pay) {
+        (true, 0) => OrderStatus::Paid,
+        _ => OrderStatus::at_reservation(r.method, to_pay),
+    };
     let order = NewOrder { user_id: r.user_id, status, method: r.method, totals, now_ms: r.now_ms };
     let order_id = orders::insert_order(tx, &order).await?;
     orders::insert_lines(tx, order_id, &r.cart.lines).await?;
@@ -277,8 +291,11 @@ async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppE
     let payment = NewPayment {
         order_id,
         method: r.method,
-        amount_cents: totals.grand_total_cents,
-        status: PaymentStatus::at_reservation(status, r.card.is_some()),
+        amount_cents: to_pay,
+        status: match status {
+            OrderStatus::Paid => PaymentStatus::Succeeded,
+            _ => PaymentStatus::at_reservation(status, r.card.is_some()),
+        },
         card: r.card.as_ref(),
         provider_key: &provider_key,
         now_ms: r.now_ms,
@@ -288,6 +305,16 @@ async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppE
         payments::create_job(tx, order_id, r.owner, r.lease_until, r.now_ms).await?;
     }
     Ok(Reserved { order_id, status, provider_key })
+}
+
+/// Takes the store credit the order uses from the customer's balance (the credit store's
+/// conditional debit; false when the balance is smaller now). Its lock comes after the
+/// products', as in every transaction that takes both.
+async fn spend_credit(tx: &mut Tx, r: &Reservation<'_>, order_id: i64) -> Result<bool, AppError> {
+    use crate::returns::credit::{self, Links};
+    use crate::returns::model::CreditReason;
+    let links = Links { return_id: None, order_id: Some(order_id) };
+    credit::debit(tx, r.user_id, r.credit_cents, CreditReason::Checkout, links, "", r.now_ms).await
 }
 
 /// Takes the key for this attempt; false when it is already taken (and not expired). An

@@ -63,13 +63,7 @@ pub async fn deliver(state: &AppState, admin: &Admin, order_id: i64) -> Result<C
     if !store::mark_delivered(&mut tx, order_id, admin.id(), now).await? {
         return Err(AppError::Conflict(format!("order {order_id} is not shipped, or was delivered already")));
     }
-    cash_collected_in(&mut tx, order_id, now).await?;
+    crate::payments::settle::cash_collected_in(&mut tx, order_id, now).await?;
     tx.commit().await?;
     one(state, admin, order_id).await
-}
-
-/// A cash-on-delivery order is paid when delivered (through the payments store).
-async fn cash_collected_in(tx: &mut crate::platform::Tx, order_id: i64, now: i64) -> Result<(), AppError> {
-    let _ = (tx, order_id, now);
-    Ok(())
 }

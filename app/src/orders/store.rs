@@ -297,3 +297,27 @@ pub async fn owner_and_lines(tx: &mut Tx, order_id: i64) -> Result<(i64, Vec<Pla
     .await?;
     Ok((owner, lines))
 }
+
+/// A cash-on-delivery order whose cash was collected at delivery becomes paid; false when it is
+/// not (or no longer) awaiting its cash.
+pub async fn cash_collected(tx: &mut Tx, order_id: i64, now_ms: i64) -> Result<bool, AppError> {
+    let changed =
+        sqlx::query("UPDATE orders SET status = 'paid', updated_at = $1 WHERE id = $2 AND status = 'cash_on_delivery'")
+            .bind(now_ms)
+            .bind(order_id)
+            .execute(&mut **tx)
+            .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// Locks the order's row for the rest of `tx` (PostgreSQL; SQLite has one writer), so changes
+/// that depend on it (a return counting the units still returnable) queue up. False when the
+/// order is not `user_id`'s.
+pub async fn lock_placed_by(tx: &mut Tx, order_id: i64, user_id: i64) -> Result<bool, AppError> {
+    let locked = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1 AND user_id = $2")
+        .bind(order_id)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}

@@ -38,6 +38,10 @@ pub fn ReceiptPage() -> impl IntoView {
 fn Receipt(order: Order) -> impl IntoView {
     let payment = order.payment_label();
     let reference = order.payment.as_ref().and_then(|p| p.reference.clone());
+    // Only paid orders can be returned; the wizard explains the rest (window, claimed units).
+    let return_link = (order.status == domain::orders::OrderStatus::Paid).then(|| {
+        view! { " · " <a href=format!("/returns/new?order={}", order.id) data-testid="return-items">"Return items"</a> }
+    });
     let message = Some(order.status_message).filter(|m| !m.is_empty());
     view! {
         <section class="panel receipt" data-testid="receipt">
@@ -52,7 +56,7 @@ fn Receipt(order: Order) -> impl IntoView {
             <p class="muted">"You saved " <Money cents=order.totals.discount_cents/> " in discounts."</p>
             {payment.map(|p| view! { <p>"Payment: " {p}</p> })}
             {reference.map(|r| view! { <p>"Payment reference: " <code data-testid="payment-reference">{r}</code></p> })}
-            <p class="no-print"><a href="/">"Back to the shop"</a> " · " <a href="/orders">"All orders"</a> " · "
+            <p class="no-print"><a href="/">"Back to the shop"</a> " · " <a href="/orders">"All orders"</a> {return_link} " · "
                 <button type="button" class="small secondary" on:click=|_| print_page()>"Print receipt"</button></p>
         </section>
     }

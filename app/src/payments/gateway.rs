@@ -215,6 +215,55 @@ impl PaymentGateway {
         found.map_err(unavailable)
     }
 
+    /// Refunds `amount_cents` of the charge `charge_reference` under the refund's own key `key`,
+    /// in one call through the breaker (the refund queue does the retrying). The provider answers
+    /// a repeated key with the first refund, so a refund sent again is never paid twice. A
+    /// refusal is `Rejected`; anything unclear is `Unavailable`.
+    pub async fn refund(&self, key: &str, charge_reference: &str, amount_cents: i64) -> Result<String, ChargeError> {
+        let permit = self.acquire()?;
+        let url = format!("{}/v1/refunds", self.settings.base_url);
+        let body = json!({ "charge_reference": charge_reference, "amount_cents": amount_cents });
+        match self.post(url, key, &body).await {
+            Attempt::Charged(reference) => {
+                permit.finish(true);
+                metrics::counter!("payment_gateway_requests_total", "outcome" => "refunded").increment(1);
+                Ok(reference)
+            }
+            Attempt::Declined(reason) | Attempt::Rejected(reason) => {
+                permit.finish(true);
+                metrics::counter!("payment_gateway_requests_total", "outcome" => "refund_rejected").increment(1);
+                Err(ChargeError::Rejected(reason))
+            }
+            Attempt::Failed(outcome, reason) => {
+                permit.finish(false);
+                metrics::counter!("payment_gateway_requests_total", "outcome" => outcome).increment(1);
+                Err(ChargeError::Unavailable { reason, retry_at_ms: None })
+            }
+        }
+    }
+
+    /// Asks the provider whether a refund with `key` exists: its reference, or `None` when the
+    /// provider says there is none. An error or timeout is `Unavailable`, never "no refund".
+    pub async fn lookup_refund(&self, key: &str) -> Result<Option<String>, ChargeError> {
+        let permit = self.acquire()?;
+        let url = format!("{}/v1/refunds/{key}", self.settings.base_url);
+        let unavailable = |reason: String| ChargeError::Unavailable { reason, retry_at_ms: None };
+        let response = match self.http.get(url).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                permit.finish(false);
+                return Err(unavailable(format!("payment provider refund lookup failed: {e}")));
+            }
+        };
+        let found = match response.status().as_u16() {
+            200 => response.json::<ChargeOk>().await.map(|ok| Some(ok.reference)).map_err(|e| e.to_string()),
+            404 => Ok(None),
+            status => Err(format!("payment provider refund lookup answered {status}")),
+        };
+        permit.finish(found.is_ok());
+        found.map_err(unavailable)
+    }
+
     fn acquire(&self) -> Result<CallPermit<'_>, ChargeError> {
         let now = now_ms();
         let Ok(mut cell) = self.breaker.lock() else {
@@ -255,7 +304,13 @@ impl PaymentGateway {
             "card_number": card.number(),
             "card_expiry": format!("{:02}/{}", card.expiry_month, card.expiry_year),
         });
-        let sent = self.http.post(url).header("Idempotency-Key", key).json(&body).send().await;
+        self.post(url, key, &body).await
+    }
+
+    /// Sends a request with an idempotency key and reads the provider's answer (a charge's or a
+    /// refund's: both answer `{reference}`).
+    async fn post(&self, url: String, key: &str, body: &serde_json::Value) -> Attempt {
+        let sent = self.http.post(url).header("Idempotency-Key", key).json(body).send().await;
         let response = match sent {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Failed("timeout", "payment provider timed out".into()),

@@ -11,6 +11,13 @@
 //!
 //! `GET /v1/charges/{idempotency_key}`: 200 `{reference, amount_cents}` when a charge with that
 //! key exists, 404 when none does. Lookups have no injected latency or failures.
+//!
+//! `POST /v1/refunds` with `Idempotency-Key` and `{charge_reference, amount_cents}`: 200
+//! `{reference}`; a repeated key returns the first refund (never a second one); 503 when a
+//! fault is injected (faults apply as to charges); 422 without a charge reference or a
+//! positive amount. (This provider keeps charges in memory only, so it cannot check that the
+//! referenced charge exists after a restart; a real one does.) `GET /v1/refunds/{key}`: 200
+//! `{reference, amount_cents}` or 404, like charge lookups.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,6 +40,7 @@ use super::faults::FaultSettings;
 pub struct SimulatedProvider {
     faults: RwLock<FaultSettings>,
     charges: Mutex<HashMap<String, Charge>>,
+    refunds: Mutex<HashMap<String, Charge>>,
     next_reference: AtomicU64,
     requests: AtomicU64,
 }
@@ -49,6 +57,7 @@ impl SimulatedProvider {
         Arc::new(Self {
             faults: RwLock::new(faults),
             charges: Mutex::new(HashMap::new()),
+            refunds: Mutex::new(HashMap::new()),
             next_reference: AtomicU64::new(1),
             requests: AtomicU64::new(0),
         })
@@ -57,6 +66,11 @@ impl SimulatedProvider {
     /// Distinct charges made (replays of a key are not new charges).
     pub fn charges_made(&self) -> usize {
         self.charges.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Distinct refunds made (replays of a key are not new refunds).
+    pub fn refunds_made(&self) -> usize {
+        self.refunds.lock().map(|r| r.len()).unwrap_or(0)
     }
 
     /// Charge and lookup requests received, whatever their answer.
@@ -89,8 +103,12 @@ impl SimulatedProvider {
 pub async fn serve(provider: Arc<SimulatedProvider>) -> std::io::Result<String> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let router =
-        Router::new().route("/v1/charges", post(charge)).route("/v1/charges/{key}", get(lookup)).with_state(provider);
+    let router = Router::new()
+        .route("/v1/charges", post(charge))
+        .route("/v1/charges/{key}", get(lookup))
+        .route("/v1/refunds", post(refund))
+        .route("/v1/refunds/{key}", get(lookup_refund))
+        .with_state(provider);
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
@@ -163,6 +181,64 @@ async fn lookup(State(provider): State<Arc<SimulatedProvider>>, Path(key): Path<
         }
         None => {
             (StatusCode::NOT_FOUND, Json(json!({ "error": "no charge with this idempotency key" }))).into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RefundBody {
+    charge_reference: String,
+    amount_cents: i64,
+}
+
+async fn refund(
+    State(provider): State<Arc<SimulatedProvider>>,
+    headers: HeaderMap,
+    Json(body): Json<RefundBody>,
+) -> Response {
+    provider.requests.fetch_add(1, Ordering::Relaxed);
+    let answer = decide_refund(&provider, &headers, &body);
+    let latency_ms = provider.faults().latency_ms;
+    if latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+    }
+    answer
+}
+
+/// Makes (or replays) the refund, like `decide` for charges.
+fn decide_refund(provider: &SimulatedProvider, headers: &HeaderMap, body: &RefundBody) -> Response {
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "Idempotency-Key is required" }))).into_response();
+    };
+    let Ok(mut refunds) = provider.refunds.lock() else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": "provider state lost" }))).into_response();
+    };
+    if let Some(refund) = refunds.get_mut(&key) {
+        refund.answered_ok = refund.answered_ok.saturating_add(1);
+        return Json(json!({ "reference": refund.reference, "replayed": true })).into_response();
+    }
+    let faults = provider.faults();
+    if faults.failure_rate > 0.0 && rand::thread_rng().gen::<f64>() < faults.failure_rate {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "error": "processor unavailable" }))).into_response();
+    }
+    if body.charge_reference.trim().is_empty() || body.amount_cents <= 0 {
+        let error = "a refund needs the original charge and a positive amount";
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": error }))).into_response();
+    }
+    let reference = format!("re_{:08}", provider.next_reference.fetch_add(1, Ordering::Relaxed));
+    refunds.insert(key, Charge { reference: reference.clone(), amount_cents: body.amount_cents, answered_ok: 1 });
+    Json(json!({ "reference": reference })).into_response()
+}
+
+async fn lookup_refund(State(provider): State<Arc<SimulatedProvider>>, Path(key): Path<String>) -> Response {
+    provider.requests.fetch_add(1, Ordering::Relaxed);
+    let found = provider.refunds.lock().ok().and_then(|r| r.get(&key).map(|r| (r.reference.clone(), r.amount_cents)));
+    match found {
+        Some((reference, amount_cents)) => {
+            Json(json!({ "reference": reference, "amount_cents": amount_cents })).into_response()
+        }
+        None => {
+            (StatusCode::NOT_FOUND, Json(json!({ "error": "no refund with this idempotency key" }))).into_response()
         }
     }
 }

@@ -22,6 +22,16 @@ pub async fn paid_in(tx: &mut Tx, order_id: i64, reference: &str, now_ms: i64) -
     Ok(true)
 }
 
+/// Cash on delivery collected: the order is paid and its payment succeeded. False when the
+/// order was not awaiting its cash (already paid, or not a cash order).
+pub async fn cash_collected_in(tx: &mut Tx, order_id: i64, now_ms: i64) -> Result<bool, AppError> {
+    if !orders::cash_collected(tx, order_id, now_ms).await? {
+        return Ok(false);
+    }
+    store::close_payment(tx, order_id, PaymentStatus::Succeeded, Some("cash on delivery"), now_ms).await?;
+    Ok(true)
+}
+
 /// Whether a refused order's lines go back into the customer's cart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cart {
@@ -56,6 +66,8 @@ pub async fn failed_in(
             crate::flash_sales::store::return_units(tx, sale_id, user_id, line.quantity).await?;
         }
     }
+    // Store credit the order used goes back to the customer.
+    crate::returns::credit::give_back_checkout(tx, user_id, order_id, now_ms).await?;
     let payment_status = if status == OrderStatus::Declined { PaymentStatus::Declined } else { PaymentStatus::Failed };
     store::close_payment(tx, order_id, payment_status, None, now_ms).await?;
     Ok(true)

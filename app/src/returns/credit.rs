@@ -162,3 +162,17 @@ pub async fn spent_on_order(db: &Db, order_id: i64) -> Result<i64, AppError> {
     .await?;
     Ok(spent)
 }
+
+/// Gives back the store credit an order took at checkout (the order failed: nothing was
+/// charged), once; nothing when it took none.
+pub async fn give_back_checkout(tx: &mut Tx, user_id: i64, order_id: i64, now_ms: i64) -> Result<(), AppError> {
+    let spent: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(-amount_cents), 0) AS BIGINT) AS n FROM store_credit_entries \
+         WHERE order_id = $1 AND reason = 'checkout'",
+    )
+    .bind(order_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let links = Links { return_id: None, order_id: Some(order_id) };
+    credit(tx, user_id, spent, CreditReason::CheckoutReversed, links, "", now_ms).await
+}

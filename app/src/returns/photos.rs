@@ -54,7 +54,7 @@ fn human_size(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
     if bytes >= MB {
         let mb = bytes as f64 / MB as f64;
-        if bytes % MB == 0 {
+        if bytes.is_multiple_of(MB) {
             format!("{mb:.0} MB")
         } else {
             format!("{mb:.1} MB")

@@ -285,7 +285,7 @@ async fn process(state: &AppState, refund: &StoredRefund) -> Result<(), AppError
         return Err(AppError::internal("card refund without a provider key or charge"));
     };
     let attempts = refund.refund.attempts.saturating_add(1);
-    match provider_refund(state, key, charge, refund.refund.amount_cents).await {
+    match state.payments.refund(key, charge, refund.refund.amount_cents).await {
         Ok(reference) => paid(state, refund, &reference).await,
         Err(ChargeError::Unavailable { reason, retry_at_ms: Some(retry_at) }) => {
             // The breaker is open: no call was made, so no attempt is used up.
@@ -311,7 +311,7 @@ async fn refused(
     attempts: i64,
     reason: &str,
 ) -> Result<(), AppError> {
-    match provider_lookup(state, key).await {
+    match state.payments.lookup_refund(key).await {
         Ok(Some(reference)) => paid(state, refund, &reference).await,
         Ok(None) => {
             metrics::counter!("refunds_total", "method" => "card", "outcome" => "failed").increment(1);
@@ -343,21 +343,4 @@ fn backoff(state: &AppState, attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts).unwrap_or(u32::MAX);
     let base = state.returns.refund_backoff_base_ms;
     i64::try_from(backoff_ms(exponent, base, BACKOFF_MAX_MS, jitter)).unwrap_or(i64::MAX)
-}
-
-// The payment boundary's refund calls (the gateway's breaker and timeouts).
-async fn provider_refund(state: &AppState, key: &str, charge: &str, amount_cents: i64) -> Result<String, ChargeError> {
-    let _ = (state, key, charge, amount_cents);
-    Err(ChargeError::Unavailable {
-        reason: "refunds through the provider are not connected yet".into(),
-        retry_at_ms: None,
-    })
-}
-
-async fn provider_lookup(state: &AppState, key: &str) -> Result<Option<String>, ChargeError> {
-    let _ = (state, key);
-    Err(ChargeError::Unavailable {
-        reason: "refunds through the provider are not connected yet".into(),
-        retry_at_ms: None,
-    })
 }

@@ -272,7 +272,7 @@ pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -
     let now = now_ms();
     let units = pairs(&request.items);
     let mut tx = state.db.begin().await?;
-    if !store::lock_order(&mut tx, request.order_id, customer.id()).await? {
+    if !crate::orders::store::lock_placed_by(&mut tx, request.order_id, customer.id()).await? {
         return Err(order_not_found());
     }
     let order = store::order_for_return(&mut tx, request.order_id).await?.ok_or_else(order_not_found)?;

@@ -401,18 +401,6 @@ pub async fn insert_items(tx: &mut Tx, return_id: i64, items: &[(i64, i64)]) -> 
     Ok(())
 }
 
-/// Locks the order's row for the rest of `tx` (PostgreSQL; SQLite has one writer), so two
-/// requests for its last returnable unit are counted one after the other. False when the
-/// order is not `user_id`'s.
-pub async fn lock_order(tx: &mut Tx, order_id: i64, user_id: i64) -> Result<bool, AppError> {
-    let locked = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1 AND user_id = $2")
-        .bind(order_id)
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(locked.rows_affected() == 1)
-}
-
 /// Locks the return's row for the rest of `tx`.
 pub async fn lock(tx: &mut Tx, id: i64) -> Result<bool, AppError> {
     let locked = sqlx::query("UPDATE returns SET id = id WHERE id = $1").bind(id).execute(&mut **tx).await?;

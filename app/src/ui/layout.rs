@@ -18,9 +18,11 @@ pub fn NavBar() -> impl IntoView {
                             let admin = user.role.is_admin().then(|| view! {
                                 <a href="/admin/products">"Products"</a>
                                 <a href="/admin/users">"Users"</a>
+                                <a href="/admin/returns">"Returns queue"</a>
                             });
                             view! {
                                 <a href="/orders">"Orders"</a>
+                                <a href="/returns">"Returns"</a>
                                 {admin}
                                 <a href="/account">"Account"</a>
                                 <span class="whoami">"Signed in as " <strong data-testid="username">{user.username}</strong></span>

@@ -356,14 +356,19 @@ async fn production_refuses_to_run_with_demo_accounts_in_the_database() {
         "demo accounts found in the database: alice, bob, demo_admin. Their passwords are published, so \
          APP_ENV=production refuses to start: delete these users (or start on a fresh database)"
     );
-    // Once they are gone, production starts.
-    for table in ["sessions", "cart_items"] {
-        sqlx::raw_sql(&format!(
-            "DELETE FROM {table} WHERE user_id IN (SELECT id FROM users WHERE email LIKE '%@demo.retail.local')"
-        ))
-        .execute(app.db.write())
-        .await
-        .expect("delete demo rows");
+    // Once they are gone, production starts. Their rows go first, those that refer to others
+    // before these (the demo data holds an order of alice's with a return).
+    let users = "SELECT id FROM users WHERE email LIKE '%@demo.retail.local'";
+    let orders = format!("SELECT id FROM orders WHERE user_id IN ({users})");
+    for delete in [
+        format!("DELETE FROM refunds WHERE order_id IN ({orders})"),
+        format!("DELETE FROM store_credit_entries WHERE user_id IN ({users}) OR order_id IN ({orders})"),
+        format!("DELETE FROM returns WHERE user_id IN ({users}) OR order_id IN ({orders})"),
+        format!("DELETE FROM orders WHERE id IN ({orders})"),
+        format!("DELETE FROM sessions WHERE user_id IN ({users})"),
+        format!("DELETE FROM cart_items WHERE user_id IN ({users})"),
+    ] {
+        sqlx::raw_sql(&delete).execute(app.db.write()).await.unwrap_or_else(|e| panic!("{delete}: {e}"));
     }
     sqlx::raw_sql("DELETE FROM users WHERE email LIKE '%@demo.retail.local'")
         .execute(app.db.write())

@@ -424,7 +424,6 @@ async fn an_illegal_transition_is_409_and_two_admins_cannot_both_apply_one() {
     assert_eq!(error_of(cancel).await, "this return is received and cannot be cancelled");
 }
 
-#[allow(dead_code)]
 /// Takes a fresh return of one unit to `approved` (shipped, received, inspected as restock).
 async fn approved_return(app: &TestApp, customer: &Client, ops: &Client, product: i64, method: &str) -> i64 {
     let order = paid_order(app, customer, &[(product, 1)]).await;
@@ -445,8 +444,6 @@ async fn approved_return(app: &TestApp, customer: &Client, ops: &Client, product
     id
 }
 
-// Compiled in once the simulated provider has refunds (`refunds_made`).
-#[cfg(any())]
 #[tokio::test]
 async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_heals() {
     use app::payments::faults::FaultSettings;
@@ -490,4 +487,174 @@ async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_h
         (StatusCode::CONFLICT, json!("this return has no pending or failed refund to retry"))
     );
     assert_eq!(provider.refunds_made(), 1);
+}
+
+#[tokio::test]
+async fn heavy_returners_wait_for_review_and_a_rejection_tells_the_customer_why() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = request(order, &[(line, 1)], "no_longer_wanted", "store_credit");
+    let (_, first) = create(&app, &alice, &body).await;
+    assert_eq!(first["summary"]["status"], "authorized", "no return in the last 90 days yet");
+    let (status, second) = create(&app, &alice, &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(second["summary"]["status"], "requested", "one return in 90 days: manual review");
+    assert_eq!(second["summary"]["review_reason"], Value::Null, "the customer is not told why");
+    let id = second["summary"]["id"].as_i64().expect("id");
+    let queue = get_json(&app, &ops, "/api/admin/returns?review_only=true").await;
+    assert_eq!(queue[0]["id"], id);
+    assert_eq!(queue[0]["review_reason"], "1 returns in the last 90 days (review from 1)");
+
+    let (status, refused) = admin_act(&app, &ops, id, "reject", json!({ "reason": "" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["error"], "give the customer the reason for the rejection (at most 1000 characters)");
+    let (status, _) =
+        admin_act(&app, &ops, id, "reject", json!({ "reason": "Opened software cannot be returned" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = get_json(&app, &alice, &format!("/api/returns/{id}")).await;
+    assert_eq!(seen["summary"]["status"], "rejected");
+    assert_eq!(seen["rejection_reason"], "Opened software cannot be returned");
+    assert_eq!(seen["actions"], json!([]));
+    // The rejected return's unit may be claimed again.
+    let orders = get_json(&app, &alice, "/api/returns/orders").await;
+    assert_eq!(orders[0]["lines"][0]["returnable"], 1);
+}
+
+fn with_credit(mut body: Value) -> Value {
+    body["use_store_credit"] = json!(true);
+    body
+}
+
+#[tokio::test]
+async fn store_credit_earned_from_a_return_pays_at_checkout_alone_or_with_a_card() {
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    let app = returns_shop(&uploads, &[("PAYMENT_PROVIDER_URL", url.as_str())]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let mug = app.product("Mug", 2_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let id = approved_return(&app, &alice, &ops, lamp, "store_credit").await;
+    let (status, refunded) = admin_act(&app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 3_960, "$36.00 + 10 % bonus");
+    let charges_before = provider.charges_made();
+
+    // Alone: the credit covers the mug; the card is not charged.
+    add_ok(&app, &alice, mug, 1).await;
+    let (status, body) = checkout(&app, &alice, &with_credit(card_body(CARD)), Some("credit-1")).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("paid")), "{body}");
+    let mug_order = order_id_of(&body);
+    assert_eq!(provider.charges_made(), charges_before, "an order paid by credit never reaches the provider");
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960);
+    let (status, replay) = checkout(&app, &alice, &with_credit(card_body(CARD)), Some("credit-1")).await;
+    assert_eq!((status, replay), (StatusCode::OK, body), "a replay answers the first checkout");
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960, "and spends nothing");
+
+    // With a card: the credit first, the card the rest.
+    add_ok(&app, &alice, lamp, 1).await;
+    let (status, body) = checkout(&app, &alice, &with_credit(card_body(CARD)), Some("credit-2")).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("paid")), "{body}");
+    let lamp_order = order_id_of(&body);
+    assert_eq!(provider.charges_made(), charges_before + 1);
+    let card_paid = app.scalar(&format!("SELECT amount_cents AS n FROM payments WHERE order_id = {lamp_order}")).await;
+    assert_eq!(card_paid, 4_000 - 1_960);
+    let account = get_json(&app, &alice, "/api/store-credit").await;
+    assert_eq!(account["balance_cents"], 0);
+    let spent: Vec<(Value, Value)> = account["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["reason"] == "checkout")
+        .map(|e| (e["order_id"].clone(), e["amount_cents"].clone()))
+        .collect();
+    assert_eq!(spent, [(json!(lamp_order), json!(-1_960)), (json!(mug_order), json!(-2_000))]);
+}
+
+#[tokio::test]
+async fn a_cash_order_is_paid_on_delivery_and_refunded_by_hand_with_a_reference() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    add_ok(&app, &alice, lamp, 1).await;
+    let (status, body) = checkout(&app, &alice, &json!({ "payment_method": "cash" }), None).await;
+    assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("cash_on_delivery")));
+    let order = order_id_of(&body);
+    let orders = get_json(&app, &alice, "/api/returns/orders").await;
+    assert_eq!(orders[0]["ineligible"], "this order is not paid yet, so it cannot be returned");
+    let early = post(&app, &ops, &format!("/api/admin/orders/{order}/deliver"), json!({})).await;
+    assert_eq!(early.status(), StatusCode::CONFLICT, "not shipped yet");
+    let ship = json!({ "carrier": "DHL", "tracking": "JD2" });
+    assert_eq!(post(&app, &ops, &format!("/api/admin/orders/{order}/ship"), ship).await.status(), StatusCode::OK);
+    let delivered = post(&app, &ops, &format!("/api/admin/orders/{order}/deliver"), json!({})).await;
+    let delivered: Value = delivered.json().await.expect("json");
+    assert_eq!(
+        (delivered["status"].clone(), delivered["progress"]["stage"].clone()),
+        (json!("paid"), json!("delivered"))
+    );
+    let progress = get_json(&app, &alice, &format!("/api/orders/{order}/progress")).await;
+    assert_eq!((progress["carrier"].clone(), progress["tracking"].clone()), (json!("DHL"), json!("JD2")));
+    let console = get_json(&app, &ops, "/api/admin/orders?stage=delivered&q=ali").await;
+    assert_eq!(
+        console.as_array().map(|o| o.iter().map(|o| o["id"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!(order)])
+    );
+
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let (_, created) =
+        create(&app, &alice, &request(order, &[(line, 1)], "no_longer_wanted", "original_payment")).await;
+    let id = created["summary"]["id"].as_i64().expect("id");
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" })).await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    assert_eq!(admin_act(&app, &ops, id, "receive", json!({})).await.0, StatusCode::OK);
+    let item = created["items"][0]["id"].clone();
+    let inspect = json!({ "items": [{ "item_id": item, "condition": "new", "disposition": "restock" }] });
+    assert_eq!(admin_act(&app, &ops, id, "inspect", inspect).await.0, StatusCode::OK);
+    let approve = json!({ "items": [{ "item_id": item, "quantity": 1 }] });
+    assert_eq!(admin_act(&app, &ops, id, "approve", approve).await.0, StatusCode::OK);
+    let (status, refused) = admin_act(&app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused["error"],
+        "this order was paid in cash: pay the refund by hand and enter the payout's reference"
+    );
+    let (status, refunded) = admin_act(&app, &ops, id, "refund", json!({ "reference": "BANK-2026-0042" })).await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!(refunded["summary"]["status"], "refunded");
+    assert_eq!(
+        (
+            refunded["refund"]["payout"].clone(),
+            refunded["refund"]["reference"].clone(),
+            refunded["refund"]["amount_cents"].clone()
+        ),
+        (json!("manual"), json!("BANK-2026-0042"), json!(3_600))
+    );
+}
+
+#[tokio::test]
+async fn a_cheap_item_is_refunded_without_shipping_it_back_once_per_product() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let pen = app.product("Pen", 900, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let order = paid_order(&app, &alice, &[(pen, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = request(order, &[(line, 1)], "no_longer_wanted", "store_credit");
+    let (status, kept) = create(&app, &alice, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    assert_eq!((kept["keep_it"].clone(), kept["summary"]["status"].clone()), (json!(true), json!("refunded")));
+    assert_eq!(kept["instructions"], "You may keep the items: there is nothing to send back.");
+    assert_eq!(stock_of(&app, pen).await, 8, "nothing came back");
+    // $9.00 - 10 % fee = $8.10, + 10 % bonus (81 cents).
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 891);
+    let (_, second) = create(&app, &alice, &body).await;
+    assert_eq!((second["keep_it"].clone(), second["summary"]["status"].clone()), (json!(false), json!("authorized")));
 }
