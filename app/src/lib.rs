@@ -23,6 +23,7 @@ pub mod payments;
 #[cfg(feature = "ssr")]
 pub mod platform;
 pub mod returns;
+pub mod store_credit;
 pub mod storefront;
 pub use domain::time;
 pub mod ui;

@@ -130,7 +130,7 @@ async fn store_credit_split(
     cart: &Cart,
     use_credit: bool,
 ) -> Result<domain::returns::credit::PaymentSplit, AppError> {
-    let balance = if use_credit { crate::returns::credit::balance(&state.db, user_id).await? } else { 0 };
+    let balance = if use_credit { crate::store_credit::store::balance(&state.db, user_id).await? } else { 0 };
     Ok(domain::returns::credit::split_payment(cart.totals.grand_total_cents, balance, use_credit))
 }
 

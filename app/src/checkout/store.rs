@@ -311,8 +311,8 @@ async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppE
 /// conditional debit; false when the balance is smaller now). Its lock comes after the
 /// products', as in every transaction that takes both.
 async fn spend_credit(tx: &mut Tx, r: &Reservation<'_>, order_id: i64) -> Result<bool, AppError> {
-    use crate::returns::credit::{self, Links};
-    use crate::returns::model::CreditReason;
+    use crate::store_credit::store::{self as credit, Links};
+    use domain::returns::credit::CreditReason;
     let links = Links { return_id: None, order_id: Some(order_id) };
     credit::debit(tx, r.user_id, r.credit_cents, CreditReason::Checkout, links, "", r.now_ms).await
 }

@@ -18,8 +18,6 @@ pub struct ProviderStatus {
     pub jobs_pending: i64,
     /// Distinct refunds the simulated provider made (`None` with a real provider).
     pub refunds_made: Option<usize>,
-    /// Refunds waiting in the durable refund queue.
-    pub refunds_pending: i64,
 }
 
 pub async fn provider_status(state: &AppState, _admin: &Admin) -> Result<ProviderStatus, AppError> {
@@ -31,7 +29,6 @@ pub async fn provider_status(state: &AppState, _admin: &Admin) -> Result<Provide
         breaker: state.payments.status(),
         jobs_pending: store::pending_jobs(&state.db).await?,
         refunds_made: state.provider.as_ref().map(|p| p.refunds_made()),
-        refunds_pending: crate::returns::refunds::pending_count(&state.db).await?,
     })
 }
 

@@ -67,7 +67,7 @@ pub async fn failed_in(
         }
     }
     // Store credit the order used goes back to the customer.
-    crate::returns::credit::give_back_checkout(tx, user_id, order_id, now_ms).await?;
+    crate::store_credit::store::give_back_checkout(tx, user_id, order_id, now_ms).await?;
     let payment_status = if status == OrderStatus::Declined { PaymentStatus::Declined } else { PaymentStatus::Failed };
     store::close_payment(tx, order_id, payment_status, None, now_ms).await?;
     Ok(true)

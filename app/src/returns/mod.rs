@@ -8,8 +8,6 @@ pub mod views;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
-pub mod credit;
-#[cfg(feature = "ssr")]
 pub mod photos;
 #[cfg(feature = "ssr")]
 pub mod refunds;

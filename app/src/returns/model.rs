@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use domain::returns::credit::{CreditReason, PaymentSplit};
+pub use domain::returns::credit::{CreditAccount, CreditEntry, CreditReason, PaymentSplit};
 pub use domain::returns::inspection::{Condition, Disposition};
 pub use domain::returns::photo::ImageKind;
 pub use domain::returns::policy::{Bonus, Ineligible, Reason, RefundTiming, ReturnPolicy, ShippingRefund};
@@ -329,25 +329,6 @@ pub enum AdminCommand {
         #[serde(default)]
         note: String,
     },
-}
-
-/// The customer's store credit.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditAccount {
-    pub balance_cents: i64,
-    /// Newest first.
-    pub entries: Vec<CreditEntry>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditEntry {
-    pub id: i64,
-    pub amount_cents: i64,
-    pub reason: CreditReason,
-    pub return_id: Option<i64>,
-    pub order_id: Option<i64>,
-    pub note: String,
-    pub created_at_ms: i64,
 }
 
 /// Upload limits the photo step shows and checks before sending.

@@ -7,13 +7,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::credit::{self, Links};
 use super::model::*;
 use super::refunds::{self, NewRefund};
 use super::store::{self, NewEvent, NewReturnRow, OrderForReturn, StoredItem, StoredReturn};
 use crate::accounts::guard::{Admin, Customer};
 use crate::catalog;
 use crate::platform::{now_ms, AppError, AppState, Tx};
+use crate::store_credit::store::{self as credit, Links};
 use domain::returns::inspection::{check_review, units_to_restock, ReviewedItem};
 use domain::returns::policy::{CustomerHistory, KeepItItem, DAY_MS};
 use domain::returns::refund::{estimate as refund_estimate, exchange_balance, RefundLine};

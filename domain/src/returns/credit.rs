@@ -77,6 +77,25 @@ impl CreditReason {
     }
 }
 
+/// The customer's store credit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditAccount {
+    pub balance_cents: i64,
+    /// Newest first.
+    pub entries: Vec<CreditEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEntry {
+    pub id: i64,
+    pub amount_cents: i64,
+    pub reason: CreditReason,
+    pub return_id: Option<i64>,
+    pub order_id: Option<i64>,
+    pub note: String,
+    pub created_at_ms: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

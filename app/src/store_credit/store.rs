@@ -4,8 +4,8 @@
 //! credit or an order's debit is written at most once (unique indexes), so a retried step can
 //! never pay twice.
 
-use super::model::{CreditAccount, CreditEntry, CreditReason};
 use crate::platform::{AppError, Db, Tx};
+use domain::returns::credit::{CreditAccount, CreditEntry, CreditReason};
 
 /// What a ledger entry belongs to.
 #[derive(Clone, Copy, Debug, Default)]
