@@ -56,11 +56,17 @@ async fn run_command(args: RunArgs) -> ExitCode {
         Err(e) => return fail(EXIT_SETUP_FAILED, &format!("setup failed: {e}")),
     };
     let plan = runner::Plan::new(&args, &prepared.run_id);
-    let outcome = runner::run(plan, prepared.pool, &stop).await;
+    let outcome = match runner::run(plan, prepared.pool, &stop).await {
+        Ok(outcome) => outcome,
+        Err(e) => return fail(EXIT_SETUP_FAILED, &e),
+    };
     let report = Report::build(&args, &outcome);
     print!("{}", report.render());
     if let Some((file, path)) = json {
-        if let Err(e) = write_json(file, path, &serde_json::to_value(&report).expect("report")) {
+        let written = serde_json::to_value(&report)
+            .map_err(|e| format!("report as JSON: {e}"))
+            .and_then(|value| write_json(file, path, &value));
+        if let Err(e) = written {
             return fail(EXIT_SETUP_FAILED, &e);
         }
     }

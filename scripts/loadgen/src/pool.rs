@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
@@ -34,16 +34,28 @@ impl UserPool {
         UserPool { idle: Mutex::new(users.into()), available: Semaphore::new(count) }
     }
 
-    /// Waits until a user is idle and takes it out of the pool.
+    /// Waits until a user is idle and takes it out of the pool. There are as many permits as
+    /// idle users, and the semaphore is never closed, so the first round gets one.
     pub async fn acquire(&self) -> User {
-        let permit = self.available.acquire().await.expect("the pool's semaphore is never closed");
-        permit.forget();
-        self.idle.lock().expect("pool lock").pop_front().expect("a permit means an idle user")
+        loop {
+            match self.available.acquire().await {
+                Ok(permit) => permit.forget(),
+                Err(_) => tokio::task::yield_now().await,
+            }
+            if let Some(user) = self.idle().pop_front() {
+                return user;
+            }
+        }
     }
 
     pub fn release(&self, user: User) {
-        self.idle.lock().expect("pool lock").push_back(user);
+        self.idle().push_back(user);
         self.available.add_permits(1);
+    }
+
+    /// A panic elsewhere cannot leave the queue half-changed: it is only pushed and popped.
+    fn idle(&self) -> MutexGuard<'_, VecDeque<User>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -68,6 +68,7 @@ impl StatusCounts {
     }
 }
 
+#[derive(Clone)]
 pub struct Recorder {
     measure_from: Instant,
     pub completed: u64,
@@ -87,8 +88,8 @@ pub struct Recorder {
     pub example_errors: BTreeMap<String, String>,
 }
 
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds")
+fn histogram() -> Result<Histogram<u64>, String> {
+    Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).map_err(|e| format!("latency histogram: {e:?}"))
 }
 
 fn micros(d: Duration) -> u64 {
@@ -106,8 +107,8 @@ fn answer_kind(answer: Answer) -> String {
 impl Recorder {
     /// Samples finishing before `measure_from` are warm-up only if flagged so by the runner;
     /// `measure_from` is where the measured time (for throughput) starts.
-    pub fn new(measure_from: Instant) -> Recorder {
-        Recorder {
+    pub fn new(measure_from: Instant) -> Result<Recorder, String> {
+        Ok(Recorder {
             measure_from,
             completed: 0,
             completed_warmup: 0,
@@ -115,15 +116,15 @@ impl Recorder {
             cart_skipped: 0,
             checkout: StatusCounts::default(),
             orders: BTreeMap::new(),
-            checkout_ok: histogram(),
-            checkout_throttled: histogram(),
-            iteration: histogram(),
+            checkout_ok: histogram()?,
+            checkout_throttled: histogram()?,
+            iteration: histogram()?,
             queued: 0,
             max_queue_wait: Duration::ZERO,
             max_start_delay: Duration::ZERO,
             last_finish: None,
             example_errors: BTreeMap::new(),
-        }
+        })
     }
 
     pub fn record(&mut self, sample: Sample) {
@@ -369,6 +370,20 @@ impl Report {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
+        self.render_run(&mut out);
+        self.render_counts(&mut out);
+        self.render_latency(&mut out);
+        if !self.example_errors.is_empty() {
+            let _ = writeln!(out, "first error of each kind:");
+            for (kind, text) in &self.example_errors {
+                let _ = writeln!(out, "  {kind}: {text}");
+            }
+        }
+        out
+    }
+
+    /// What ran: shape, bounds, users, product, iterations and the measured time.
+    fn render_run(&self, out: &mut String) {
         let shape = match (self.rate, self.concurrency) {
             (Some(rate), _) => format!("open loop {rate}/s"),
             (_, Some(c)) => format!("closed loop, {c} workers"),
@@ -403,6 +418,10 @@ impl Report {
             "measured      {:.2} s | accepted throughput {:.1} checkouts/s",
             self.measured_seconds, self.accepted_per_second
         );
+    }
+
+    /// Statuses of both requests, order statuses and the acceptance rate.
+    fn render_counts(&self, out: &mut String) {
         let _ = writeln!(out, "checkout      {}", counts_line(&self.checkout, &CHECKOUT_STATUSES));
         let orders: Vec<String> = self.orders.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(out, "orders (200)  {}", orders.join(" | "));
@@ -419,6 +438,10 @@ impl Report {
                 .map(|r| format!("{:.3} %", r * 100.0))
                 .unwrap_or_else(|| "n/a (no non-429 checkouts)".into())
         );
+    }
+
+    /// Latency percentiles and client-side queueing.
+    fn render_latency(&self, out: &mut String) {
         let _ = writeln!(out, "latency ms    {:>8} {:>9} {:>9} {:>9} {:>9}", "count", "p50", "p95", "p99", "max");
         let rows = [
             ("checkout 200", &self.latency_ms.checkout_200),
@@ -447,13 +470,6 @@ impl Report {
             "client queue  {} iterations waited > 1 ms for a free user (max {:.1} ms); max start delay {:.1} ms",
             self.iterations_queued_for_a_user, self.max_queue_wait_ms, self.max_start_delay_ms
         );
-        if !self.example_errors.is_empty() {
-            let _ = writeln!(out, "first error of each kind:");
-            for (kind, text) in &self.example_errors {
-                let _ = writeln!(out, "  {kind}: {text}");
-            }
-        }
-        out
     }
 }
 
@@ -506,7 +522,7 @@ mod tests {
 
     #[test]
     fn percentiles_of_a_known_set() {
-        let mut h = histogram();
+        let mut h = histogram().unwrap();
         for ms in 1..=100u64 {
             h.record(ms * 1000).unwrap();
         }
@@ -518,12 +534,12 @@ mod tests {
         assert!(close(s.p99, 99.0), "p99 {}", s.p99);
         assert!(close(s.max, 100.0), "max {}", s.max);
         assert!(close(s.mean, 50.5), "mean {}", s.mean);
-        assert_eq!(summarize(&histogram()), None);
+        assert_eq!(summarize(&histogram().unwrap()), None);
     }
 
     #[test]
     fn percentiles_keep_microsecond_precision_and_see_the_tail() {
-        let mut h = histogram();
+        let mut h = histogram().unwrap();
         for _ in 0..990 {
             h.record(1_234).unwrap(); // 1.234 ms
         }
@@ -548,6 +564,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one recorded run, then every figure of its report checked
     fn report_counts_from_samples() {
         let start = Instant::now();
         let args = match crate::args::parse(
@@ -557,7 +574,7 @@ mod tests {
             Ok(crate::args::Command::Run(r)) => r,
             other => panic!("{other:?}"),
         };
-        let mut rec = Recorder::new(start);
+        let mut rec = Recorder::new(start).unwrap();
         rec.record(Sample { measured: false, ..sample(start, Some(200), Some(checkout(200, 5, Some("paid"))), 6) });
         rec.record(sample(start + Duration::from_secs(1), Some(200), Some(checkout(200, 10, Some("paid"))), 12));
         rec.record(sample(

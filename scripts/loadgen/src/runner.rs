@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
@@ -131,16 +131,21 @@ impl Shared {
             start_delay,
             finished_at,
         };
-        self.recorder.lock().expect("recorder lock").record(sample);
+        self.recorder().record(sample);
+    }
+
+    /// Recording never leaves the recorder half-updated in a way later samples would mind.
+    fn recorder(&self) -> MutexGuard<'_, Recorder> {
+        self.recorder.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// Runs the load and returns what was recorded. Stops at the bounds or on Ctrl+C.
-pub async fn run(plan: Plan, pool: Arc<UserPool>, stop: &Stop) -> Outcome {
+pub async fn run(plan: Plan, pool: Arc<UserPool>, stop: &Stop) -> Result<Outcome, String> {
     eprintln!("{}", describe(&plan));
     let start = Instant::now();
     let shared = Arc::new(Shared {
-        recorder: Mutex::new(Recorder::new(start + plan.warmup)),
+        recorder: Mutex::new(Recorder::new(start + plan.warmup)?),
         keys: AtomicU64::new(0),
         pool,
         plan,
@@ -155,14 +160,12 @@ pub async fn run(plan: Plan, pool: Arc<UserPool>, stop: &Stop) -> Outcome {
     progress.abort();
     let _ = progress.await;
     let wall_seconds = start.elapsed().as_secs_f64();
-    let shared = Arc::into_inner(shared).expect("all iteration tasks have ended");
-    Outcome {
-        recorder: shared.recorder.into_inner().expect("recorder lock"),
-        offered,
-        offered_warmup,
-        interrupted: stop.is_requested(),
-        wall_seconds,
-    }
+    // Every iteration task has ended and the progress task is gone: this is the last handle.
+    let recorder = match Arc::try_unwrap(shared) {
+        Ok(shared) => shared.recorder.into_inner().unwrap_or_else(PoisonError::into_inner),
+        Err(shared) => shared.recorder().clone(),
+    };
+    Ok(Outcome { recorder, offered, offered_warmup, interrupted: stop.is_requested(), wall_seconds })
 }
 
 fn describe(plan: &Plan) -> String {
@@ -297,7 +300,7 @@ async fn progress(shared: Arc<Shared>, start: Instant) {
     loop {
         sleep_until(next.into()).await;
         next += PROGRESS_EVERY;
-        let r = shared.recorder.lock().expect("recorder lock");
+        let r = shared.recorder();
         eprintln!(
             "t={:>4.0}s completed {} (+{} warm-up) | checkout 200: {} 429: {} other: {}",
             start.elapsed().as_secs_f64(),

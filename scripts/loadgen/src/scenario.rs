@@ -260,103 +260,133 @@ pub async fn execute(s: &ScenarioArgs, stop: &Stop) -> Result<ScenarioOutcome, S
         .map_err(|e| format!("admin login as '{}': {e}", s.admin_username))?;
     eprintln!("logged in as admin '{}'", s.admin_username);
     let prepared = prepare(&s.run, stop).await?;
-    let plan = Plan::new(&s.run, &prepared.run_id);
-
+    let load = Load { plan: Plan::new(&s.run, &prepared.run_id), pool: prepared.pool, stop };
     match s.kind {
-        ScenarioKind::Performance => {
-            let before = admin.throttle().await.map_err(|e| e.to_string())?;
-            let during = ThrottleSettings {
-                max_rps: u64::from(s.throttle_rps),
-                burst: u64::from(s.throttle_burst),
-                other: Default::default(),
-            };
-            admin.set_throttle(&during).await.map_err(|e| e.to_string())?;
+        ScenarioKind::Performance => performance(&admin, s, load).await,
+        ScenarioKind::Availability => availability(&admin, s, load).await,
+        ScenarioKind::AvailabilityFailure => availability_failure(&admin, s, load).await,
+    }
+}
+
+/// The prepared run: its plan, its logged-in users and the Ctrl+C flag.
+struct Load<'a> {
+    plan: Plan,
+    pool: std::sync::Arc<crate::pool::UserPool>,
+    stop: &'a Stop,
+}
+
+impl Load<'_> {
+    async fn run(self) -> Result<crate::report::Outcome, String> {
+        runner::run(self.plan, self.pool, self.stop).await
+    }
+}
+
+async fn performance(admin: &Session, s: &ScenarioArgs, load: Load<'_>) -> Result<ScenarioOutcome, String> {
+    let before = admin.throttle().await.map_err(|e| e.to_string())?;
+    let during = ThrottleSettings {
+        max_rps: u64::from(s.throttle_rps),
+        burst: u64::from(s.throttle_burst),
+        other: Default::default(),
+    };
+    admin.set_throttle(&during).await.map_err(|e| e.to_string())?;
+    eprintln!(
+        "checkout throttle set to max_rps {} burst {} (was {} / {})",
+        during.max_rps, during.burst, before.max_rps, before.burst
+    );
+    // From here on the throttle is restored whatever happens.
+    let ran = match restock(admin, s).await {
+        Ok(()) => load.run().await,
+        Err(e) => Err(e),
+    };
+    let mut cleanup_errors = Vec::new();
+    match admin.set_throttle(&before).await {
+        Ok(()) => eprintln!("checkout throttle restored to max_rps {} burst {}", before.max_rps, before.burst),
+        Err(e) => cleanup_errors.push(format!("could not restore the checkout throttle to {}: {e}", json!(before))),
+    }
+    let report = Report::build(&s.run, &ran.map_err(|e| with_cleanup(e, &cleanup_errors))?);
+    Ok(ScenarioOutcome {
+        verdict: performance_verdict(&report),
+        details: json!({ "throttle_before": before, "throttle_during": during, "restock": s.restock }),
+        report,
+        cleanup_errors,
+    })
+}
+
+async fn availability(admin: &Session, s: &ScenarioArgs, load: Load<'_>) -> Result<ScenarioOutcome, String> {
+    restock(admin, s).await?;
+    let outcome = load.run().await?;
+    let report = Report::build(&s.run, &outcome);
+    Ok(ScenarioOutcome {
+        verdict: availability_verdict(&report),
+        details: json!({ "restock": s.restock }),
+        report,
+        cleanup_errors: Vec::new(),
+    })
+}
+
+async fn availability_failure(admin: &Session, s: &ScenarioArgs, load: Load<'_>) -> Result<ScenarioOutcome, String> {
+    let stop = load.stop;
+    let before = admin.provider().await.map_err(|e| e.to_string())?;
+    admin.set_provider(s.failure_rate, before.latency_ms).await.map_err(|e| e.to_string())?;
+    eprintln!(
+        "payment provider failure_rate set to {} (was {}), latency_ms {}",
+        s.failure_rate, before.failure_rate, before.latency_ms
+    );
+    // From here on the provider is healed whatever happens.
+    let ran = match restock(admin, s).await {
+        Ok(()) => load.run().await,
+        Err(e) => Err(e),
+    };
+    let mut recovery = Recovery { breaker_opened_before: Some(before.breaker.opened_total), ..Recovery::default() };
+    let cleanup_errors = heal_provider(admin, s, &before, ran.is_ok(), &mut recovery, stop).await;
+    let report = Report::build(&s.run, &ran.map_err(|e| with_cleanup(e, &cleanup_errors))?);
+    Ok(ScenarioOutcome {
+        verdict: failure_verdict(&report, &recovery, s.recovery_timeout),
+        details: json!({
+            "provider_before": before,
+            "failure_rate_during": s.failure_rate,
+            "restock": s.restock,
+            "recovery": recovery,
+        }),
+        report,
+        cleanup_errors,
+    })
+}
+
+/// Sets the failure rate to 0, waits for recovery (when the run happened), then puts back an
+/// earlier non-zero failure rate; returns what could not be restored.
+async fn heal_provider(
+    admin: &Session,
+    s: &ScenarioArgs,
+    before: &ProviderStatus,
+    ran: bool,
+    recovery: &mut Recovery,
+    stop: &Stop,
+) -> Vec<String> {
+    let mut cleanup_errors = Vec::new();
+    match admin.set_provider(0.0, before.latency_ms).await {
+        Ok(()) if !ran => eprintln!("provider healed (failure_rate 0)"),
+        Ok(()) => {
             eprintln!(
-                "checkout throttle set to max_rps {} burst {} (was {} / {})",
-                during.max_rps, during.burst, before.max_rps, before.burst
+                "provider healed (failure_rate 0); polling every {} ms for up to {}s",
+                POLL_EVERY.as_millis(),
+                s.recovery_timeout.as_secs()
             );
-            // From here on the throttle is restored whatever happens.
-            let ran = match restock(&admin, s).await {
-                Ok(()) => Ok(runner::run(plan, prepared.pool, stop).await),
-                Err(e) => Err(e),
-            };
-            let mut cleanup_errors = Vec::new();
-            match admin.set_throttle(&before).await {
-                Ok(()) => eprintln!("checkout throttle restored to max_rps {} burst {}", before.max_rps, before.burst),
-                Err(e) => {
-                    cleanup_errors.push(format!("could not restore the checkout throttle to {}: {e}", json!(before)))
-                }
-            }
-            let report = Report::build(&s.run, &ran.map_err(|e| with_cleanup(e, &cleanup_errors))?);
-            Ok(ScenarioOutcome {
-                verdict: performance_verdict(&report),
-                details: json!({ "throttle_before": before, "throttle_during": during, "restock": s.restock }),
-                report,
-                cleanup_errors,
-            })
+            poll_recovery(admin, recovery, s.recovery_timeout, stop).await;
         }
-        ScenarioKind::Availability => {
-            restock(&admin, s).await?;
-            let outcome = runner::run(plan, prepared.pool, stop).await;
-            let report = Report::build(&s.run, &outcome);
-            Ok(ScenarioOutcome {
-                verdict: availability_verdict(&report),
-                details: json!({ "restock": s.restock }),
-                report,
-                cleanup_errors: Vec::new(),
-            })
-        }
-        ScenarioKind::AvailabilityFailure => {
-            let before = admin.provider().await.map_err(|e| e.to_string())?;
-            admin.set_provider(s.failure_rate, before.latency_ms).await.map_err(|e| e.to_string())?;
-            eprintln!(
-                "payment provider failure_rate set to {} (was {}), latency_ms {}",
-                s.failure_rate, before.failure_rate, before.latency_ms
-            );
-            // From here on the provider is healed whatever happens.
-            let ran = match restock(&admin, s).await {
-                Ok(()) => Ok(runner::run(plan, prepared.pool, stop).await),
-                Err(e) => Err(e),
-            };
-            let mut cleanup_errors = Vec::new();
-            let mut recovery =
-                Recovery { breaker_opened_before: Some(before.breaker.opened_total), ..Recovery::default() };
-            match admin.set_provider(0.0, before.latency_ms).await {
-                Ok(()) if ran.is_err() => eprintln!("provider healed (failure_rate 0)"),
-                Ok(()) => {
-                    eprintln!(
-                        "provider healed (failure_rate 0); polling every {} ms for up to {}s",
-                        POLL_EVERY.as_millis(),
-                        s.recovery_timeout.as_secs()
-                    );
-                    poll_recovery(&admin, &mut recovery, s.recovery_timeout, stop).await;
-                }
-                Err(e) => cleanup_errors.push(format!(
-                    "could not heal the payment provider (failure_rate 0, latency_ms {}): {e}",
-                    before.latency_ms
-                )),
-            }
-            if before.failure_rate != 0.0 && cleanup_errors.is_empty() {
-                match admin.set_provider(before.failure_rate, before.latency_ms).await {
-                    Ok(()) => eprintln!("provider failure_rate restored to its earlier {}", before.failure_rate),
-                    Err(e) => cleanup_errors
-                        .push(format!("could not restore the provider's failure_rate {}: {e}", before.failure_rate)),
-                }
-            }
-            let report = Report::build(&s.run, &ran.map_err(|e| with_cleanup(e, &cleanup_errors))?);
-            Ok(ScenarioOutcome {
-                verdict: failure_verdict(&report, &recovery, s.recovery_timeout),
-                details: json!({
-                    "provider_before": before,
-                    "failure_rate_during": s.failure_rate,
-                    "restock": s.restock,
-                    "recovery": recovery,
-                }),
-                report,
-                cleanup_errors,
-            })
+        Err(e) => cleanup_errors.push(format!(
+            "could not heal the payment provider (failure_rate 0, latency_ms {}): {e}",
+            before.latency_ms
+        )),
+    }
+    if before.failure_rate != 0.0 && cleanup_errors.is_empty() {
+        match admin.set_provider(before.failure_rate, before.latency_ms).await {
+            Ok(()) => eprintln!("provider failure_rate restored to its earlier {}", before.failure_rate),
+            Err(e) => cleanup_errors
+                .push(format!("could not restore the provider's failure_rate {}: {e}", before.failure_rate)),
         }
     }
+    cleanup_errors
 }
 
 async fn restock(admin: &Session, s: &ScenarioArgs) -> Result<(), String> {
@@ -428,7 +458,7 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let start = Instant::now();
-        let mut rec = Recorder::new(start);
+        let mut rec = Recorder::new(start).unwrap();
         let mut offered = 0;
         for &(status, ms, times) in statuses {
             for _ in 0..times {
