@@ -12,6 +12,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod assets;
 mod cart;
 mod catalog;
 mod checkout;

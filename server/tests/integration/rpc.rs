@@ -96,7 +96,8 @@ async fn admin_state(app: &TestApp) -> Vec<String> {
     let tables = match app.db.backend {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
         Backend::Postgres => {
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
+            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables WHERE table_schema = 'public' \
+             ORDER BY name"
         }
     };
     let tables = sqlx::query(tables).fetch_all(app.db.read()).await.expect("tables");

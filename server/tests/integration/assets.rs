@@ -3,14 +3,6 @@
 //! Each test serves a small fake site of its own (a hashed bundle and its hash file), so no
 //! `cargo leptos build` is needed first.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::too_many_lines)]
-
-// Standalone until it joins the single integration binary (then `crate::support` is its own);
-// this binary uses only part of the shared helpers.
-#[allow(unused_imports)]
-#[path = "integration/support/mod.rs"]
-mod support;
-
 use std::io::Read;
 use std::path::PathBuf;
 
