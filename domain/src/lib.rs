@@ -18,6 +18,7 @@ pub mod orders;
 pub mod pricing;
 pub mod quantity;
 pub mod returns;
+pub mod shipment;
 pub mod slo;
 pub mod time;
 pub mod tz;

@@ -27,14 +27,6 @@ pub async fn one(state: &AppState, _admin: &Admin, order_id: i64) -> Result<Cons
     store::find(&state.db, order_id).await?.ok_or_else(not_found)
 }
 
-fn field(name: &str, value: &str) -> Result<String, AppError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 120 {
-        return Err(AppError::Invalid(format!("enter the {name} (at most 120 characters)")));
-    }
-    Ok(value.to_owned())
-}
-
 /// Marks a paid (or cash-on-delivery) order shipped.
 pub async fn ship(
     state: &AppState,
@@ -43,7 +35,8 @@ pub async fn ship(
     carrier: &str,
     tracking: &str,
 ) -> Result<ConsoleOrder, AppError> {
-    let (carrier, tracking) = (field("carrier", carrier)?, field("tracking number", tracking)?);
+    let domain::shipment::Shipment { carrier, tracking } =
+        domain::shipment::Shipment::parse(carrier, tracking).map_err(|e| AppError::Invalid(e.to_string()))?;
     let order = one(state, admin, order_id).await?;
     if !may_ship(&order.status) {
         return Err(AppError::Conflict(format!("order {order_id} is not paid, so it cannot be shipped")));

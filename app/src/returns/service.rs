@@ -552,14 +552,6 @@ pub async fn cancel(state: &AppState, customer: &Customer, id: i64, note: &str) 
     get(state, customer, id).await
 }
 
-fn shipment_field(name: &str, value: &str) -> Result<String, AppError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 120 {
-        return Err(AppError::Invalid(format!("enter the {name} (at most 120 characters)")));
-    }
-    Ok(value.to_owned())
-}
-
 /// The customer sent the parcel; with early refunds (the timing setting, customers under the
 /// abuse limits) the refund starts now.
 pub async fn ship(
@@ -569,7 +561,8 @@ pub async fn ship(
     carrier: &str,
     tracking: &str,
 ) -> Result<ReturnDetail, AppError> {
-    let (carrier, tracking) = (shipment_field("carrier", carrier)?, shipment_field("tracking number", tracking)?);
+    let domain::shipment::Shipment { carrier, tracking } =
+        domain::shipment::Shipment::parse(carrier, tracking).map_err(|e| AppError::Invalid(e.to_string()))?;
     let mut ret = own(state, customer, id).await?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
