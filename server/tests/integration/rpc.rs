@@ -548,3 +548,23 @@ async fn cross_site_server_function_calls_are_refused_and_change_nothing() {
     );
     assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM cart_items").await, 0);
 }
+
+#[tokio::test]
+async fn the_orders_console_lists_orders_over_rpc_and_json() {
+    let app = crate::support::shop::shop(&[]).await;
+    let lamp = app.product("Lamp", 1_000, 10).await;
+    let customer = app.signed_in("cora", Role::Customer).await;
+    add_ok(&app, &customer, lamp, 2).await;
+    let (status, receipt) = checkout(&app, &customer, &json!({ "payment_method": "cash" }), None).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    let order = receipt["order_id"].as_i64().expect("order id");
+    let admin = app.signed_in("ada", Role::Admin).await;
+    let json_list = admin.get(app.url("/api/admin/orders")).send().await.expect("GET");
+    let json_status = json_list.status();
+    let json_body: Value = json_list.json().await.expect("json");
+    assert_eq!(json_status, StatusCode::OK, "{json_body}");
+    let console = call(&app, &admin, "admin_orders", &Args::Json(json!({ "filter": {} }))).await;
+    assert_eq!(console.status, StatusCode::OK, "{}", console.body);
+    assert_eq!(console.body, json_body);
+    assert_eq!(console.body[0]["id"], json!(order));
+}
