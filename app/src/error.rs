@@ -28,15 +28,29 @@ impl FromServerFnError for FnError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server a deserialization error is the request's arguments failing to decode.
+        let bad_input = matches!(value, ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Args(_))
+            || (cfg!(feature = "ssr") && matches!(value, ServerFnErrorErr::Deserialization(_)));
         let message = match value {
             ServerFnErrorErr::Request(_) => {
                 "the shop could not be reached; check your connection and try again".to_owned()
             }
             ServerFnErrorErr::MissingArg(field) => format!("{field} is required"),
             ServerFnErrorErr::Args(_) => "the form could not be read; please check the fields".to_owned(),
+            ServerFnErrorErr::Deserialization(_) if bad_input => {
+                "the form could not be read; please check the fields".to_owned()
+            }
             ServerFnErrorErr::ServerError(message) => message,
             _ => "something went wrong; please try again".to_owned(),
         };
+        // On the server, arguments that cannot be read are the caller's mistake: a 422 with
+        // this message, not a 500.
+        #[cfg(feature = "ssr")]
+        if bad_input {
+            return crate::platform::AppError::Invalid(message).into();
+        }
+        #[cfg(not(feature = "ssr"))]
+        let _ = bad_input;
         FnError::new(message)
     }
 }

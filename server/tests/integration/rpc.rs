@@ -568,3 +568,15 @@ async fn the_orders_console_lists_orders_over_rpc_and_json() {
     assert_eq!(console.body, json_body);
     assert_eq!(console.body[0]["id"], json!(order));
 }
+
+#[tokio::test]
+async fn server_function_arguments_that_cannot_be_read_are_a_422_not_a_500() {
+    let app = crate::support::shop::shop(&[]).await;
+    let admin = app.signed_in("ada", Role::Admin).await;
+    let garbled = call(&app, &admin, "admin_orders", &Args::Json(json!({ "filter": 5 }))).await;
+    assert_eq!(garbled.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", garbled.body);
+    assert_eq!(garbled.body["message"], "the form could not be read; please check the fields");
+    let customer = app.signed_in("cora", Role::Customer).await;
+    let missing = rpc(&app, &customer, "cart_set", &[("product_id", "1")]).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", missing.body);
+}
