@@ -94,7 +94,6 @@ pub async fn heartbeat(state: &AppState, now: i64) -> Result<(), AppError> {
 /// Processes this instance's jobs that are due now; returns how many it ran.
 pub async fn run_once(state: &AppState, settings: &Arc<WorkerSettings>) -> Result<usize, AppError> {
     let now = now_ms();
-    metrics::gauge!("payment_jobs_pending").set(store::pending_jobs(&state.db).await? as f64);
     // While the breaker is open every call would be refused: leave the queue alone (and the
     // database writer to the checkouts) until it lets a probe through.
     if let Some(wait) = state.payments.open_for_ms(now) {
