@@ -1,16 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use super::errors::NotFoundPage;
 use super::layout::NavBar;
 use super::session_info::provide_session_info;
-use crate::accounts::views::{AccountPage, LoginPage, RegisterPage};
-use crate::admin::views::AdminUsersPage;
-use crate::flash_sales::admin_views::AdminProductsPage;
-use crate::orders::views::{OrdersPage, ReceiptPage};
-use crate::returns::views::{AdminReturnPage, AdminReturnsPage, NewReturnPage, ReturnPage, ReturnsPage};
+use super::lazy_pages::*;
+use crate::accounts::views::{LoginPage, RegisterPage};
 use crate::storefront::views::{ProductPage, StorefrontPage};
 
 /// The HTML document the server renders around the app.
@@ -51,19 +48,19 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=StorefrontPage ssr=SsrMode::Async/>
                         <Route path=path!("/login") view=LoginPage/>
                         <Route path=path!("/register") view=RegisterPage/>
-                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                        <Route path=path!("/account") view={Lazy::<LazyAccount>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
                         // Pages whose content is data: sent once it is loaded, so the server's HTML
                         // holds it (no JavaScript needed to read them) and carries its status.
-                        <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/orders/:id") view=ReceiptPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/products") view=AdminProductsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/returns") view=ReturnsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/returns/new") view=NewReturnPage ssr=SsrMode::Async/>
-                        <Route path=path!("/returns/:id") view=ReturnPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/returns") view=AdminReturnsPage ssr=SsrMode::Async/>
-                        <Route path=path!("/admin/returns/:id") view=AdminReturnPage ssr=SsrMode::Async/>
+                        <Route path=path!("/orders") view={Lazy::<LazyOrders>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/orders/:id") view={Lazy::<LazyReceipt>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/users") view={Lazy::<LazyAdminUsers>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/products") view={Lazy::<LazyAdminProducts>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/returns") view={Lazy::<LazyReturns>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/returns/new") view={Lazy::<LazyNewReturn>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/returns/:id") view={Lazy::<LazyReturn>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/returns") view={Lazy::<LazyAdminReturns>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/returns/:id") view={Lazy::<LazyAdminReturn>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -1,0 +1,45 @@
+//! Pages a first visit does not need, loaded on demand.
+//!
+//! Built with `cargo leptos build --split`, each page below becomes a WASM chunk of its own,
+//! fetched when the page is first shown (the server's HTML names the chunk of the page it sends
+//! with a `modulepreload`, so hydration does not wait on a second round trip). The storefront,
+//! product, login and register pages stay in the main bundle: they are what a first visit sees.
+//! Built without `--split`, the same pages are simply part of the one bundle.
+
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+use crate::accounts::views::AccountPage;
+use crate::admin::views::AdminUsersPage;
+use crate::flash_sales::admin_views::AdminProductsPage;
+use crate::orders::views::{OrdersPage, ReceiptPage};
+use crate::returns::views::{AdminReturnPage, AdminReturnsPage, NewReturnPage, ReturnPage, ReturnsPage};
+
+/// A lazily loaded route showing one page component (the page loads its own data).
+macro_rules! lazy_page {
+    ($route:ident shows $page:ident) => {
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(LazyAccount shows AccountPage);
+lazy_page!(LazyOrders shows OrdersPage);
+lazy_page!(LazyReceipt shows ReceiptPage);
+lazy_page!(LazyAdminUsers shows AdminUsersPage);
+lazy_page!(LazyAdminProducts shows AdminProductsPage);
+lazy_page!(LazyReturns shows ReturnsPage);
+lazy_page!(LazyNewReturn shows NewReturnPage);
+lazy_page!(LazyReturn shows ReturnPage);
+lazy_page!(LazyAdminReturns shows AdminReturnsPage);
+lazy_page!(LazyAdminReturn shows AdminReturnPage);
