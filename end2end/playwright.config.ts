@@ -77,7 +77,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: siteAddr,
       // Not needed by the browser tests; off, so a dev server's metrics port does not clash.
       METRICS_ADDR: 'off',
-      LEPTOS_SITE_ROOT: 'target/site',
+      // E2E_SITE_ROOT: a copy of the built site (with E2E_SERVER_BIN), so parallel builds do not race it.
+      LEPTOS_SITE_ROOT: process.env.E2E_SITE_ROOT ?? 'target/site',
       LEPTOS_OUTPUT_NAME: 'retail',
       DATABASE_URL: freshDatabaseUrl(),
       DEMO_SEED: '1',

@@ -78,6 +78,16 @@ export async function signInFreshCustomer(page: Page, prefix = 'shop'): Promise<
   return registerAndLogInApi(page.request, prefix);
 }
 
+/** An admin page shows the access-denied page to a visitor, and answers 403 to a customer. */
+export async function expectAdminsOnly(page: Page, path: string, prefix: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByTestId('forbidden')).toBeVisible();
+  await signInFreshCustomer(page, prefix);
+  const answer = await page.goto(path);
+  expect(answer?.status()).toBe(403);
+  await expect(page.getByTestId('forbidden')).toBeVisible();
+}
+
 /** Logs an API request context in as the demo admin (the session cookie stays in it). */
 export async function loginAdminApi(request: APIRequestContext): Promise<void> {
   const login = await request.post('/api/login', { data: DEMO_ADMIN });

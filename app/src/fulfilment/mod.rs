@@ -4,6 +4,7 @@
 
 pub mod model;
 pub mod server_fns;
+pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod api;
@@ -12,4 +13,4 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use model::{ConsoleFilter, ConsoleOrder, OrderProgress};
+pub use model::{ConsoleFilter, ConsoleOrder, ConsoleOrderDetail, OrderProgress};

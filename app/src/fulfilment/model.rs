@@ -73,9 +73,34 @@ pub struct ConsoleFilter {
     pub q: Option<String>,
 }
 
+/// One order in the console's detail view: what the list shows plus the order's lines,
+/// totals and payment (the receipt's data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleOrderDetail {
+    pub summary: ConsoleOrder,
+    pub order: domain::orders::Order,
+}
+
 /// Whether an order may be shipped: paid, or cash to be paid on delivery.
 pub fn may_ship(status: &str) -> bool {
     matches!(status, "paid" | "cash_on_delivery")
+}
+
+/// What the admin can do to an order now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsoleAction {
+    Ship,
+    Deliver,
+}
+
+/// The console's valid actions for an order: ship a paid (or cash) order not shipped yet,
+/// deliver a shipped one.
+pub fn console_actions(status: &str, stage: Stage) -> Vec<ConsoleAction> {
+    match stage {
+        Stage::Processing if may_ship(status) => vec![ConsoleAction::Ship],
+        Stage::Shipped => vec![ConsoleAction::Deliver],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -88,5 +113,14 @@ mod tests {
         assert!(!may_ship("payment_pending") && !may_ship("declined") && !may_ship("payment_failed"));
         assert_eq!(Stage::parse("shipped"), Some(Stage::Shipped));
         assert_eq!(Stage::parse("lost"), None);
+    }
+
+    #[test]
+    fn the_console_offers_exactly_the_next_step() {
+        assert_eq!(console_actions("paid", Stage::Processing), vec![ConsoleAction::Ship]);
+        assert_eq!(console_actions("cash_on_delivery", Stage::Processing), vec![ConsoleAction::Ship]);
+        assert_eq!(console_actions("payment_pending", Stage::Processing), vec![]);
+        assert_eq!(console_actions("cash_on_delivery", Stage::Shipped), vec![ConsoleAction::Deliver]);
+        assert_eq!(console_actions("paid", Stage::Delivered), vec![]);
     }
 }

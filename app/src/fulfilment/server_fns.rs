@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::model::{ConsoleFilter, ConsoleOrder, OrderProgress};
+use super::model::{ConsoleFilter, ConsoleOrder, ConsoleOrderDetail, OrderProgress};
 use crate::error::FnError;
 
 /// The customer's order's progress (processing, shipped with carrier and tracking, delivered).
@@ -20,19 +20,22 @@ pub async fn admin_orders(filter: ConsoleFilter) -> Result<Vec<ConsoleOrder>, Fn
     Ok(super::service::list(&state, &admin, &filter).await?)
 }
 
-/// One order in the console (lines and payment: `orders::server_fns::get_order` shape).
+/// One order in the console, with its lines, totals and payment.
 #[server(prefix = "/rpc", endpoint = "admin_order")]
-pub async fn admin_order(order_id: i64) -> Result<ConsoleOrder, FnError> {
+pub async fn admin_order(order_id: i64) -> Result<ConsoleOrderDetail, FnError> {
     let (state, admin) = crate::accounts::guard::admin()?;
-    Ok(super::service::one(&state, &admin, order_id).await?)
+    Ok(super::service::detail(&state, &admin, order_id).await?)
 }
 
+/// Marks the order shipped. URL-encoded: the console's form posts it without JavaScript too
+/// (the browser is sent back to the order's page).
 #[server(prefix = "/rpc", endpoint = "admin_ship_order")]
 pub async fn ship_order(order_id: i64, carrier: String, tracking: String) -> Result<ConsoleOrder, FnError> {
     let (state, admin) = crate::accounts::guard::admin()?;
     Ok(super::service::ship(&state, &admin, order_id, &carrier, &tracking).await?)
 }
 
+/// Marks the order delivered (a cash order is paid now); a plain form as well.
 #[server(prefix = "/rpc", endpoint = "admin_deliver_order")]
 pub async fn deliver_order(order_id: i64) -> Result<ConsoleOrder, FnError> {
     let (state, admin) = crate::accounts::guard::admin()?;

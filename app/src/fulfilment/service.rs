@@ -1,7 +1,7 @@
 //! Fulfilment operations: the admin ships and delivers (`Admin`), the customer sees the
 //! progress of their own orders (`Customer`).
 
-use super::model::{may_ship, ConsoleFilter, ConsoleOrder, OrderProgress};
+use super::model::{may_ship, ConsoleFilter, ConsoleOrder, ConsoleOrderDetail, OrderProgress};
 use super::store;
 use crate::accounts::guard::{Admin, Customer};
 use crate::platform::{now_ms, AppError, AppState};
@@ -25,6 +25,13 @@ pub async fn list(state: &AppState, _admin: &Admin, filter: &ConsoleFilter) -> R
 
 pub async fn one(state: &AppState, _admin: &Admin, order_id: i64) -> Result<ConsoleOrder, AppError> {
     store::find(&state.db, order_id).await?.ok_or_else(not_found)
+}
+
+/// One order with its lines, totals and payment, for the console's detail view.
+pub async fn detail(state: &AppState, admin: &Admin, order_id: i64) -> Result<ConsoleOrderDetail, AppError> {
+    let summary = one(state, admin, order_id).await?;
+    let stored = crate::orders::store::find(&state.db, order_id).await?.ok_or_else(not_found)?;
+    Ok(ConsoleOrderDetail { summary, order: stored.order })
 }
 
 /// Marks a paid (or cash-on-delivery) order shipped.

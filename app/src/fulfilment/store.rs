@@ -67,12 +67,24 @@ pub async fn list(db: &Db, status: &str, stage: &str, search: &str) -> Result<Ve
         " WHERE ($1 = '' OR o.status = $1) AND ($2 = '' OR ($2 = 'processing' AND s.order_id IS NULL) \
          OR ($2 = 'shipped' AND s.order_id IS NOT NULL AND s.delivered_at IS NULL) \
          OR ($2 = 'delivered' AND s.delivered_at IS NOT NULL)) \
-         AND ($3 = '' OR CAST(o.id AS TEXT) = $3 OR LOWER(u.username) LIKE $4) ORDER BY o.id DESC LIMIT 200"
+         AND ($3 = '' OR CAST(o.id AS TEXT) = $3 OR LOWER(u.username) LIKE $4 ESCAPE '\\') \
+         ORDER BY o.id DESC LIMIT 200"
     );
-    let pattern = format!("%{}%", search.to_lowercase().replace(['%', '_'], ""));
+    let pattern = format!("%{}%", like_literal(&search.to_lowercase()));
     let rows: Vec<ConsoleRow> =
         sqlx::query_as(sql).bind(status).bind(stage).bind(search).bind(pattern).fetch_all(db.read()).await?;
     Ok(rows.into_iter().map(ConsoleOrder::from).collect())
+}
+
+/// `text` matched literally by `LIKE … ESCAPE '\'`: its `%`, `_` and `\` escaped.
+fn like_literal(text: &str) -> String {
+    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    })
 }
 
 pub async fn find(db: &Db, order_id: i64) -> Result<Option<ConsoleOrder>, AppError> {
@@ -115,4 +127,16 @@ pub async fn mark_delivered(tx: &mut Tx, order_id: i64, by: i64, now_ms: i64) ->
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_literal;
+
+    #[test]
+    fn a_search_is_matched_literally() {
+        assert_eq!(like_literal("sven_k"), "sven\\_k");
+        assert_eq!(like_literal("50%\\"), "50\\%\\\\");
+        assert_eq!(like_literal("plain"), "plain");
+    }
 }

@@ -331,6 +331,80 @@ pub enum AdminCommand {
     },
 }
 
+/// An admin action as a plain HTML form posts it (URL-encoded, `form[…]` fields): which
+/// action, and the fields that action needs. Items are `form[items][i][item_id]` with the
+/// item's `condition` and `disposition` (inspect) or `quantity` (approve).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminActionForm {
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub reference: String,
+    #[serde(default)]
+    pub items: Vec<AdminFormItem>,
+}
+
+/// One item row of the inspect or approve form; fields arrive as the browser typed them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminFormItem {
+    pub item_id: i64,
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default)]
+    pub disposition: Option<String>,
+    #[serde(default)]
+    pub quantity: Option<String>,
+}
+
+impl AdminFormItem {
+    fn inspected(&self) -> Result<InspectedItem, String> {
+        let field = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
+        let condition = Condition::parse(&field(&self.condition))
+            .ok_or_else(|| format!("choose the condition of item {}", self.item_id))?;
+        let disposition = Disposition::parse(&field(&self.disposition))
+            .ok_or_else(|| format!("choose what happens to item {}", self.item_id))?;
+        Ok(InspectedItem { item_id: self.item_id, condition, disposition })
+    }
+
+    fn approved(&self) -> Result<ApprovedItem, String> {
+        let text = self.quantity.as_deref().unwrap_or("").trim();
+        let quantity = text
+            .parse::<i64>()
+            .map_err(|_| format!("the approved units of item {} must be a whole number, not '{text}'", self.item_id))?;
+        Ok(ApprovedItem { item_id: self.item_id, quantity })
+    }
+}
+
+impl AdminActionForm {
+    /// The command the form asks for; a clear message when a field cannot be read.
+    pub fn command(self) -> Result<AdminCommand, String> {
+        let note = self.note;
+        Ok(match self.action.as_str() {
+            "authorize" => AdminCommand::Authorize { note },
+            "reject" => AdminCommand::Reject { reason: self.reason },
+            "receive" => AdminCommand::Receive { note },
+            "inspect" => AdminCommand::Inspect {
+                items: self.items.iter().map(AdminFormItem::inspected).collect::<Result<_, _>>()?,
+                note,
+            },
+            "approve" => AdminCommand::Approve {
+                items: self.items.iter().map(AdminFormItem::approved).collect::<Result<_, _>>()?,
+                note,
+            },
+            "refund" => {
+                let reference = Some(self.reference.trim().to_owned()).filter(|r| !r.is_empty());
+                AdminCommand::Refund { reference }
+            }
+            "retry_refund" => AdminCommand::RetryRefund,
+            "close" => AdminCommand::Close { note },
+            other => return Err(format!("'{other}' is not an action on a return")),
+        })
+    }
+}
+
 /// Upload limits the photo step shows and checks before sending.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReturnsConfig {
@@ -342,4 +416,42 @@ pub struct ReturnsConfig {
 /// The URL a photo is served at.
 pub fn photo_url(id: &str) -> String {
     format!("/api/returns/photos/{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: i64, condition: &str, disposition: &str, quantity: &str) -> AdminFormItem {
+        let some = |v: &str| Some(v.to_owned());
+        AdminFormItem {
+            item_id: id,
+            condition: some(condition),
+            disposition: some(disposition),
+            quantity: some(quantity),
+        }
+    }
+
+    #[test]
+    fn a_posted_form_becomes_the_command_it_names() {
+        let form =
+            |action: &str| AdminActionForm { action: action.to_owned(), note: "n".to_owned(), ..Default::default() };
+        assert_eq!(form("authorize").command(), Ok(AdminCommand::Authorize { note: "n".to_owned() }));
+        assert_eq!(form("retry_refund").command(), Ok(AdminCommand::RetryRefund));
+        assert_eq!(form("refund").command(), Ok(AdminCommand::Refund { reference: None }));
+        let inspect = AdminActionForm { items: vec![item(3, "damaged", "scrap", "")], ..form("inspect") };
+        let expected = InspectedItem { item_id: 3, condition: Condition::Damaged, disposition: Disposition::Scrap };
+        assert_eq!(inspect.command(), Ok(AdminCommand::Inspect { items: vec![expected], note: "n".to_owned() }));
+        let approve = AdminActionForm { items: vec![item(3, "", "", " 2 ")], ..form("approve") };
+        let expected = ApprovedItem { item_id: 3, quantity: 2 };
+        assert_eq!(approve.command(), Ok(AdminCommand::Approve { items: vec![expected], note: "n".to_owned() }));
+    }
+
+    #[test]
+    fn an_unreadable_form_is_refused_with_the_reason() {
+        let form = |action: &str, items| AdminActionForm { action: action.to_owned(), items, ..Default::default() };
+        assert!(form("explode", vec![]).command().unwrap_err().contains("not an action"));
+        assert!(form("approve", vec![item(4, "", "", "two")]).command().unwrap_err().contains("whole number"));
+        assert!(form("inspect", vec![item(4, "shiny", "restock", "")]).command().unwrap_err().contains("condition"));
+    }
 }

@@ -16,7 +16,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use super::model::{ImageKind, Photo, ReturnStatus};
 use super::store::{self, StoredPhoto};
 use crate::accounts::guard::Customer;
-use crate::platform::{now_ms, AppError, AppState};
+use crate::platform::{now_ms, AppError, AppState, Db};
 use domain::returns::photo::{sniff, PhotoError, Scrubber, SNIFF_LEN};
 
 /// Removes its file when dropped, unless kept.
@@ -229,4 +229,25 @@ pub async fn delete_draft(state: &AppState, customer: &Customer, id: &str) -> Re
         let _ = tokio::fs::remove_file(path_of(&state.returns.upload_dir, id, photo.photo.kind)).await;
     }
     Ok(())
+}
+
+/// Deletes the draft photos (uploaded in the wizard, never submitted) older than `ttl_ms` at
+/// `now_ms`: the row first (a photo attached meanwhile is kept), then its file. Returns how
+/// many were deleted. The refund worker runs it every few minutes; `now_ms` is injectable.
+pub async fn sweep_drafts(db: &Db, dir: &Path, ttl_ms: i64, now_ms: i64) -> Result<usize, AppError> {
+    let before = now_ms.saturating_sub(ttl_ms);
+    let mut deleted = 0;
+    for (id, kind) in store::stale_drafts(db, before).await? {
+        if !store::delete_stale_draft(db, &id, before).await? {
+            continue;
+        }
+        deleted += 1;
+        match tokio::fs::remove_file(path_of(dir, &id, kind)).await {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(photo = %id, error = %err, "a stale draft photo's file could not be removed");
+            }
+            _ => {}
+        }
+    }
+    Ok(deleted)
 }

@@ -13,7 +13,8 @@
 //! whose card only the taking server has), so any server may run any due refund. Each run is
 //! claimed with one conditional update that moves `next_attempt_at` past the run (and names
 //! the `owner`), so no refund is run twice at once; a crashed run is taken up again when its
-//! claim expires.
+//! claim expires, or at once by another server when the owner's heartbeat (`instances`, see
+//! `payments::jobs`) is older than `INSTANCE_LIVENESS_MS`.
 
 use std::time::Duration;
 
@@ -206,14 +207,19 @@ pub async fn retry_now(tx: &mut Tx, return_id: i64, now_ms: i64) -> Result<bool,
     Ok(due.rows_affected() == 1)
 }
 
-async fn due(db: &Db, now_ms: i64) -> Result<Vec<StoredRefund>, AppError> {
+/// Refunds due now, and those claimed by a server that is gone (no heartbeat in `instances`
+/// since `alive_since_ms`): its run died with it, so it is taken over without waiting for the
+/// claim to expire. The provider key makes a second sending of a refund harmless.
+async fn due(db: &Db, me: &str, now_ms: i64, alive_since_ms: i64) -> Result<Vec<StoredRefund>, AppError> {
     let sql = concat!(
         "SELECT ",
         refund_columns!(),
-        " WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND next_attempt_at <= $1 \
-         ORDER BY next_attempt_at LIMIT 16"
+        " WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND (next_attempt_at <= $1 \
+         OR (owner <> '' AND owner <> $3 AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = refunds.owner \
+         AND i.last_seen_at > $2))) ORDER BY next_attempt_at LIMIT 16"
     );
-    let rows: Vec<RefundRow> = sqlx::query_as(sql).bind(now_ms).fetch_all(db.read()).await?;
+    let rows: Vec<RefundRow> =
+        sqlx::query_as(sql).bind(now_ms).bind(alive_since_ms).bind(me).fetch_all(db.read()).await?;
     rows.into_iter().map(StoredRefund::try_from).collect()
 }
 
@@ -244,9 +250,14 @@ const CLAIM_MS: i64 = 60_000;
 /// Retries stay frequent: a refund waits at most this long after the provider heals.
 const BACKOFF_MAX_MS: u64 = 10_000;
 
+/// How often the worker also deletes stale draft photos.
+const DRAFT_SWEEP_EVERY_MS: i64 = 5 * 60_000;
+
 pub fn spawn(state: AppState, poll: Duration) {
     tokio::spawn(async move {
+        let mut next_sweep = 0;
         loop {
+            next_sweep = sweep_drafts_when_due(&state, next_sweep).await;
             match run_once(&state).await {
                 Ok(0) => tokio::time::sleep(poll).await,
                 Ok(_) => {}
@@ -259,6 +270,22 @@ pub fn spawn(state: AppState, poll: Duration) {
     });
 }
 
+/// Deletes the draft photos older than `RETURNS_DRAFT_PHOTO_TTL_HOURS` when a sweep is due;
+/// returns when the next one is.
+async fn sweep_drafts_when_due(state: &AppState, due_ms: i64) -> i64 {
+    let now = now_ms();
+    if now < due_ms {
+        return due_ms;
+    }
+    let settings = &state.returns;
+    match super::photos::sweep_drafts(&state.db, &settings.upload_dir, settings.draft_photo_ttl_ms, now).await {
+        Ok(0) => {}
+        Ok(deleted) => tracing::info!(deleted, "stale draft photos deleted"),
+        Err(err) => tracing::error!(error = %err, "draft photo sweep failed"),
+    }
+    now.saturating_add(DRAFT_SWEEP_EVERY_MS)
+}
+
 /// Runs the refunds that are due now; returns how many it ran.
 pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
     let now = now_ms();
@@ -268,7 +295,8 @@ pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
         return Ok(0);
     }
     let mut ran = 0;
-    for refund in due(&state.db, now).await? {
+    let alive_since = now.saturating_sub(state.returns.instance_liveness_ms);
+    for refund in due(&state.db, &state.instance_id, now, alive_since).await? {
         if !claim(&state.db, &refund, &state.instance_id, now_ms() + CLAIM_MS).await? {
             continue;
         }
@@ -315,6 +343,7 @@ async fn refused(
         Ok(Some(reference)) => paid(state, refund, &reference).await,
         Ok(None) => {
             metrics::counter!("refunds_total", "method" => "card", "outcome" => "failed").increment(1);
+            state.sli.refund_failed(refund.refund.id, reason);
             let message = format!("the payment provider refused the refund: {reason}");
             mark_failed(&state.db, refund.refund.id, attempts, &message).await
         }
@@ -333,6 +362,7 @@ async fn paid(state: &AppState, refund: &StoredRefund, reference: &str) -> Resul
         let seconds = (now_ms() - refund.refund.created_at_ms).max(0) as f64 / 1000.0;
         metrics::histogram!("refund_duration_seconds").record(seconds);
         metrics::counter!("refunds_total", "method" => "card", "outcome" => "paid").increment(1);
+        state.sli.refund_paid(refund.refund.id, (now_ms() - refund.refund.created_at_ms).max(0));
         tracing::info!(refund_id = refund.refund.id, reference, "refund paid");
     }
     Ok(())

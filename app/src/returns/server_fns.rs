@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use super::model::{
-    AdminCommand, CreditAccount, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate, ReturnSummary,
-    ReturnableOrder, ReturnsConfig,
+    AdminActionForm, AdminCommand, CreditAccount, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate,
+    ReturnSummary, ReturnableOrder, ReturnsConfig,
 };
 use crate::error::FnError;
 
@@ -115,5 +115,15 @@ pub async fn admin_return(id: i64) -> Result<ReturnDetail, FnError> {
 #[server(prefix = "/rpc", endpoint = "admin_return_command", input = Json)]
 pub async fn admin_return_command(id: i64, command: AdminCommand) -> Result<ReturnDetail, FnError> {
     let (state, admin) = crate::accounts::guard::admin()?;
+    Ok(super::service::command(&state, &admin, id, command).await?)
+}
+
+/// One admin action as the detail page's plain forms post it (URL-encoded `form[…]` fields),
+/// so the console works without JavaScript: the browser is sent back to the return's page,
+/// with the refusal's message when there is one. The same answers as `admin_return_command`.
+#[server(prefix = "/rpc", endpoint = "admin_return_action")]
+pub async fn admin_return_action(id: i64, form: AdminActionForm) -> Result<ReturnDetail, FnError> {
+    let (state, admin) = crate::accounts::guard::admin()?;
+    let command = form.command().map_err(crate::platform::AppError::Invalid)?;
     Ok(super::service::command(&state, &admin, id, command).await?)
 }

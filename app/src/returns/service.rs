@@ -29,6 +29,11 @@ pub struct ReturnsSettings {
     pub refund_poll: Duration,
     /// Base of the refund retry backoff (doubling, capped at 10 s, with jitter).
     pub refund_backoff_base_ms: u64,
+    /// A server without a heartbeat for this long is gone (`INSTANCE_LIVENESS_MS`): a refund
+    /// it was running is taken over at once, not after the claim expires.
+    pub instance_liveness_ms: i64,
+    /// Draft photos (uploaded, never submitted) older than this are deleted, file and row.
+    pub draft_photo_ttl_ms: i64,
 }
 
 /// Who acts, for the transition check and the timeline.

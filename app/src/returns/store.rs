@@ -633,6 +633,28 @@ pub async fn delete_draft(db: &Db, user_id: i64, id: &str) -> Result<bool, AppEr
     Ok(deleted.rows_affected() == 1)
 }
 
+/// Draft photos (never attached to a return) uploaded before `before_ms`: (id, type), at
+/// most 500 per sweep.
+pub async fn stale_drafts(db: &Db, before_ms: i64) -> Result<Vec<(String, ImageKind)>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, kind FROM return_photos WHERE return_id IS NULL AND uploaded_at < $1 ORDER BY uploaded_at LIMIT 500",
+    )
+    .bind(before_ms)
+    .fetch_all(db.read())
+    .await?;
+    rows.into_iter().map(|(id, kind)| Ok((id, kind_of(&kind)?))).collect()
+}
+
+/// Deletes a stale draft's row; false when it was attached to a return meanwhile.
+pub async fn delete_stale_draft(db: &Db, id: &str, before_ms: i64) -> Result<bool, AppError> {
+    let deleted = sqlx::query("DELETE FROM return_photos WHERE id = $1 AND return_id IS NULL AND uploaded_at < $2")
+        .bind(id)
+        .bind(before_ms)
+        .execute(db.write())
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the policy looks at
 

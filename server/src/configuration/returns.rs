@@ -13,12 +13,14 @@ pub const DEFAULT_UPLOAD_DIR: &str = "data/uploads/returns";
 
 type Var<'a> = &'a dyn Fn(&'static str) -> Option<String>;
 
-/// `poll_ms` and `backoff_base_ms` are the payment worker's (`PAYMENT_WORKER_POLL_MS`,
-/// `PAYMENT_JOB_BACKOFF_MS`): the refund queue runs at the same pace.
+/// `poll_ms`, `backoff_base_ms` and `liveness_ms` are the payment worker's
+/// (`PAYMENT_WORKER_POLL_MS`, `PAYMENT_JOB_BACKOFF_MS`, `INSTANCE_LIVENESS_MS`): the refund
+/// queue runs at the same pace and takes over a dead server's refunds as soon as its jobs.
 pub(super) fn from_lookup(
     var: &impl Fn(&'static str) -> Option<String>,
     poll_ms: u64,
     backoff_base_ms: u64,
+    liveness_ms: i64,
 ) -> Result<ReturnsSettings, ConfigError> {
     let var: Var<'_> = var;
     let policy = ReturnPolicy {
@@ -57,6 +59,8 @@ pub(super) fn from_lookup(
         upload_dir,
         refund_poll: Duration::from_millis(poll_ms),
         refund_backoff_base_ms: backoff_base_ms,
+        instance_liveness_ms: liveness_ms,
+        draft_photo_ttl_ms: bounded(var, "RETURNS_DRAFT_PHOTO_TTL_HOURS", "24", 1, 24 * 365)?.saturating_mul(3_600_000),
     })
 }
 
@@ -94,7 +98,7 @@ mod tests {
 
     fn read(pairs: &[(&'static str, &str)]) -> Result<ReturnsSettings, ConfigError> {
         let map: HashMap<&str, String> = pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-        from_lookup(&|name| map.get(name).cloned(), 250, 1000)
+        from_lookup(&|name| map.get(name).cloned(), 250, 1000, 15_000)
     }
 
     #[test]
@@ -102,6 +106,8 @@ mod tests {
         let settings = read(&[]).expect("defaults");
         assert_eq!(settings.policy, ReturnPolicy::default());
         assert_eq!(settings.upload_dir, PathBuf::from("data/uploads/returns"));
+        assert_eq!(settings.draft_photo_ttl_ms, 24 * 3_600_000, "drafts live a day");
+        assert_eq!(read(&[("RETURNS_DRAFT_PHOTO_TTL_HOURS", "2")]).expect("valid").draft_photo_ttl_ms, 7_200_000);
     }
 
     #[test]
@@ -113,6 +119,8 @@ mod tests {
             "RETURNS_RESTOCKING_FEE_PERCENT"
         );
         assert_eq!(read(&[("RETURNS_REFUND_TIMING", "soon")]).expect_err("unknown").variable, "RETURNS_REFUND_TIMING");
+        let ttl = read(&[("RETURNS_DRAFT_PHOTO_TTL_HOURS", "0")]).expect_err("at least an hour");
+        assert_eq!(ttl.variable, "RETURNS_DRAFT_PHOTO_TTL_HOURS");
         let none =
             read(&[("RETURNS_PHOTO_REQUIRED_FOR", "none"), ("RETURNS_REFUND_TIMING", "in_transit")]).expect("valid");
         assert!(none.policy.photo_required_for.is_empty());

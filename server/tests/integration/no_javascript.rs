@@ -155,3 +155,65 @@ async fn login_and_role_forms_show_their_refusals_without_javascript() {
     assert!(page.contains("only the super admin can grant or remove the admin role"));
     assert_eq!(crate::support::role_of(&app, "quinn").await, "customer");
 }
+
+#[tokio::test]
+async fn the_orders_console_ships_and_delivers_an_order_without_javascript() {
+    let app = shop(&[]).await;
+    let lamp = app.product("Hall lamp", 3_000, 5).await;
+    let customer = signed_in_browser(&app, "sven_k", Role::Customer).await;
+    add_ok(&app, &customer, lamp, 2).await;
+    let placed = submit(&app, &customer, "/", "checkout", &card_form(CARD, "console-key-1")).await;
+    let receipt = location(&placed);
+    let id = receipt.strip_prefix("/orders/").expect("receipt path").to_owned();
+    let detail_path = format!("/admin/orders/{id}");
+
+    // Admins only: a customer gets the 403 page, nobody signed in the access-denied page.
+    let (status, page) = html(&app, &customer, "/admin/orders").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains(r#"data-testid="forbidden""#) && !page.contains("Hall lamp"));
+    let (status, page) = html(&app, &browser(), &detail_path).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains(r#"data-testid="forbidden""#) && page.contains(r#"href="/login""#));
+
+    // The list, filtered and searched, in the server's HTML.
+    let admin = signed_in_browser(&app, "tove", Role::Admin).await;
+    let (status, list) = html(&app, &admin, "/admin/orders?status=paid&stage=processing&q=sve").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(&format!(r#"data-order-id="{id}""#)) && list.contains("sven"), "{list}");
+    // A whole username with an underscore is found too (the search is literal, not a pattern).
+    let (_, found) = html(&app, &admin, "/admin/orders?q=SVEN_K").await;
+    assert!(found.contains(&format!(r#"data-order-id="{id}""#)), "{found}");
+    let (_, wildcard) = html(&app, &admin, "/admin/orders?q=s_en").await;
+    assert!(wildcard.contains(r#"data-testid="orders-empty""#), "'_' matches only itself");
+    let (_, none) = html(&app, &admin, "/admin/orders?stage=delivered").await;
+    assert!(none.contains(r#"data-testid="orders-empty""#));
+    let (_, page) = html(&app, &admin, &detail_path).await;
+    assert!(page.contains(r#"data-testid="order-line""#) && page.contains("Hall lamp") && page.contains("$60.00"));
+    assert!(page.contains(r#"data-testid="action-ship""#) && !page.contains(r#"data-testid="action-deliver""#));
+
+    // Mark shipped, as a plain form: back to the order's page, which shows the shipment.
+    let ship = [("order_id", id.as_str()), ("carrier", "DHL"), ("tracking", "JD0042")];
+    let shipped = submit(&app, &admin, &detail_path, "admin_ship_order", &ship).await;
+    let back = location(&shipped);
+    assert_eq!((shipped.status(), back.trim_end_matches('?')), (StatusCode::FOUND, app.url(&detail_path).as_str()));
+    let (_, page) = html(&app, &admin, &detail_path).await;
+    assert!(page.contains(r#"data-stage="shipped""#) && page.contains("JD0042"));
+    assert!(page.contains(r#"data-testid="action-deliver""#) && !page.contains(r#"data-testid="action-ship""#));
+    // Shipping twice is refused on the page, with the reason.
+    let again = submit(&app, &admin, &detail_path, "admin_ship_order", &ship).await;
+    let (_, page) = html(&app, &admin, &location(&again)).await;
+    assert!(page.contains("was shipped already"), "{page}");
+
+    let delivered = submit(&app, &admin, &detail_path, "admin_deliver_order", &[("order_id", id.as_str())]).await;
+    assert_eq!(location(&delivered).trim_end_matches('?'), app.url(&detail_path));
+    let (_, page) = html(&app, &admin, &detail_path).await;
+    assert!(page.contains(r#"data-testid="order-progress" data-stage="delivered""#), "{page}");
+
+    // The customer's order page shows the progress too.
+    let (status, page) = html(&app, &customer, &receipt).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"data-testid="order-progress" data-stage="delivered""#) && page.contains("JD0042"),
+        "{page}"
+    );
+}

@@ -431,16 +431,7 @@ async fn approved_return(app: &TestApp, customer: &Client, ops: &Client, product
     let (status, created) = create(app, customer, &request(order, &[(line, 1)], "no_longer_wanted", method)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["summary"]["id"].as_i64().expect("id");
-    let shipped =
-        post(app, customer, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" }))
-            .await;
-    assert_eq!(shipped.status(), StatusCode::OK);
-    assert_eq!(admin_act(app, ops, id, "receive", json!({})).await.0, StatusCode::OK);
-    let item = get_json(app, ops, &format!("/api/admin/returns/{id}")).await["items"][0]["id"].clone();
-    let inspect = json!({ "items": [{ "item_id": item, "condition": "new", "disposition": "restock" }] });
-    assert_eq!(admin_act(app, ops, id, "inspect", inspect).await.0, StatusCode::OK);
-    let approve = json!({ "items": [{ "item_id": item, "quantity": 1 }] });
-    assert_eq!(admin_act(app, ops, id, "approve", approve).await.0, StatusCode::OK);
+    to_approved(app, customer, ops, id).await;
     id
 }
 
@@ -657,4 +648,367 @@ async fn a_cheap_item_is_refunded_without_shipping_it_back_once_per_product() {
     assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 891);
     let (_, second) = create(&app, &alice, &body).await;
     assert_eq!((second["keep_it"].clone(), second["summary"]["status"].clone()), (json!(false), json!("authorized")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The admin console without JavaScript, exchanges, early refunds
+
+/// An admin's browser without JavaScript: keeps cookies, shows each redirect.
+async fn browser_admin(app: &TestApp, username: &str) -> Client {
+    app.signed_in(username, app::accounts::Role::Admin).await;
+    let client =
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let login = crate::support::login(app, &client, username, crate::support::CUSTOMER_PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK);
+    client
+}
+
+/// Posts the detail page's action form as a browser does by itself (URL-encoded, brackets
+/// percent-encoded, HTML accepted, the page as referer).
+async fn post_action_form(app: &TestApp, client: &Client, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+    let id_text = id.to_string();
+    let mut form = vec![("id", id_text.as_str())];
+    form.extend_from_slice(fields);
+    client
+        .post(app.url("/rpc/admin_return_action"))
+        .header(reqwest::header::REFERER, app.url(&format!("/admin/returns/{id}")))
+        .header(reqwest::header::ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .form(&form)
+        .send()
+        .await
+        .expect("form post")
+}
+
+/// Where the answer sends the browser (a bare trailing `?` of an empty query dropped).
+fn location(response: &reqwest::Response) -> String {
+    let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    to.trim_end_matches('?').to_owned()
+}
+
+async fn status_of(app: &TestApp, id: i64) -> String {
+    app.text_of(&format!("SELECT status AS t FROM returns WHERE id = {id}")).await
+}
+
+#[tokio::test]
+async fn the_rma_console_forms_work_without_javascript() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let desk = browser_admin(&app, "desk").await;
+    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = request(order, &[(line, 1)], "no_longer_wanted", "store_credit");
+    create(&app, &alice, &body).await;
+    let (_, second) = create(&app, &alice, &body).await;
+    assert_eq!(second["summary"]["status"], "requested", "waits for a person");
+    let id = second["summary"]["id"].as_i64().expect("id");
+    let page = app.url(&format!("/admin/returns/{id}"));
+
+    // The page's forms are plain forms to the action's server function.
+    let html = desk.get(page.clone()).send().await.expect("page").text().await.expect("html");
+    assert!(html.contains(r#"action="/rpc/admin_return_action""#) && html.contains(r#"value="authorize""#), "{html}");
+
+    let authorized = post_action_form(&app, &desk, id, &[("form[action]", "authorize"), ("form[note]", "ok")]).await;
+    assert_eq!((authorized.status(), location(&authorized)), (StatusCode::FOUND, page.clone()));
+    assert_eq!(status_of(&app, id).await, "authorized");
+    let html = desk.get(page.clone()).send().await.expect("page").text().await.expect("html");
+    assert!(html.contains(r#"data-testid="rma-number""#) || html.contains("RMA-"), "the page shows the RMA");
+
+    // A refused action comes back to the page with the reason on it.
+    let early = post_action_form(&app, &desk, id, &[("form[action]", "receive")]).await;
+    assert_eq!(early.status(), StatusCode::FOUND);
+    assert!(location(&early).starts_with(&format!("{page}?")) && location(&early).contains("__err="));
+    let html = desk.get(location(&early)).send().await.expect("page").text().await.expect("html");
+    assert!(html.contains("this return is authorized and cannot be received"), "{html}");
+
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" })).await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let received = post_action_form(&app, &desk, id, &[("form[action]", "receive")]).await;
+    assert_eq!((received.status(), location(&received)), (StatusCode::FOUND, page.clone()));
+    assert_eq!(status_of(&app, id).await, "received");
+
+    let item = second["items"][0]["id"].as_i64().expect("item id").to_string();
+    let inspect = [
+        ("form[action]", "inspect"),
+        ("form[items][0][item_id]", item.as_str()),
+        ("form[items][0][condition]", "like_new"),
+        ("form[items][0][disposition]", "restock"),
+    ];
+    let inspected = post_action_form(&app, &desk, id, &inspect).await;
+    assert_eq!(location(&inspected), page);
+    assert_eq!(status_of(&app, id).await, "inspected");
+    assert_eq!(stock_of(&app, lamp).await, 9, "the restocked unit is back");
+
+    let approve =
+        [("form[action]", "approve"), ("form[items][0][item_id]", item.as_str()), ("form[items][0][quantity]", "1")];
+    assert_eq!(location(&post_action_form(&app, &desk, id, &approve).await), page);
+    let refunded = post_action_form(&app, &desk, id, &[("form[action]", "refund")]).await;
+    assert_eq!(location(&refunded), page);
+    assert_eq!(status_of(&app, id).await, "refunded", "store credit is paid at once");
+
+    // With JavaScript the same function answers the return as JSON.
+    let scripted = desk
+        .post(app.url("/rpc/admin_return_action"))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[("id", id.to_string().as_str()), ("form[action]", "close")])
+        .send()
+        .await
+        .expect("rpc");
+    assert_eq!(scripted.status(), StatusCode::OK);
+    assert_eq!(scripted.json::<Value>().await.expect("json")["summary"]["status"], "closed");
+}
+
+fn exchange_for(mut body: Value, product: i64) -> Value {
+    body["exchange_product_id"] = json!(product);
+    body
+}
+
+/// Ships, receives, inspects (restock) and approves every unit of a return.
+async fn to_approved(app: &TestApp, customer: &Client, ops: &Client, id: i64) {
+    let shipped =
+        post(app, customer, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" }))
+            .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    assert_eq!(admin_act(app, ops, id, "receive", json!({})).await.0, StatusCode::OK);
+    let item = get_json(app, ops, &format!("/api/admin/returns/{id}")).await["items"][0]["id"].clone();
+    let inspect = json!({ "items": [{ "item_id": item, "condition": "new", "disposition": "restock" }] });
+    assert_eq!(admin_act(app, ops, id, "inspect", inspect).await.0, StatusCode::OK);
+    let approve = json!({ "items": [{ "item_id": item, "quantity": 1 }] });
+    assert_eq!(admin_act(app, ops, id, "approve", approve).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_exchange_holds_the_replacement_and_a_sold_out_one_is_offered_alternatives_not_refunded() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let mug = app.product("Mug", 3_000, 1).await;
+    let vase = app.product("Vase", 2_500, 5).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = exchange_for(request(order, &[(line, 1)], "no_longer_wanted", "exchange"), mug);
+
+    // Authorized at once: the last mug is held for this exchange.
+    let (status, first) = create(&app, &alice, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["summary"]["status"], "authorized");
+    assert_eq!(first["exchange"]["reserved"], true, "{first}");
+    assert_eq!(stock_of(&app, mug).await, 0, "the replacement's stock is reserved at authorization");
+    let first_id = first["summary"]["id"].as_i64().expect("id");
+
+    // The second asks for the sold-out mug: authorized, nothing held, alternatives offered.
+    let (_, second) = create(&app, &alice, &body).await;
+    let second_id = second["summary"]["id"].as_i64().expect("id");
+    assert_eq!(
+        (second["summary"]["status"].clone(), second["exchange"]["reserved"].clone()),
+        (json!("authorized"), json!(false))
+    );
+    let offered: Vec<i64> = second["exchange"]["alternatives"]
+        .as_array()
+        .expect("alternatives")
+        .iter()
+        .filter_map(|o| o["product_id"].as_i64())
+        .collect();
+    assert!(offered.contains(&vase) && !offered.contains(&mug), "{offered:?}");
+
+    // Approved, its refund is refused until another product is chosen: never a silent refund.
+    to_approved(&app, &alice, &ops, second_id).await;
+    let (status, refused) = admin_act(&app, &ops, second_id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"], "the replacement sold out: the customer must choose another product first");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) AS n FROM refunds WHERE return_id = {second_id}")).await, 0);
+    assert_eq!(status_of(&app, second_id).await, "approved");
+    let chosen = post(&app, &alice, &format!("/api/returns/{second_id}/exchange"), json!({ "product_id": vase })).await;
+    assert_eq!(chosen.status(), StatusCode::OK);
+    assert_eq!(chosen.json::<Value>().await.expect("json")["exchange"]["reserved"], true);
+    assert_eq!(stock_of(&app, vase).await, 4, "the alternative is held");
+    let (status, exchanged) = admin_act(&app, &ops, second_id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{exchanged}");
+    assert_eq!(
+        (exchanged["summary"]["status"].clone(), exchanged["refund"]["payout"].clone()),
+        (json!("refunded"), json!("exchange"))
+    );
+
+    // The first completes as an exchange for the held mug.
+    to_approved(&app, &alice, &ops, first_id).await;
+    let (status, exchanged) = admin_act(&app, &ops, first_id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{exchanged}");
+    assert_eq!(exchanged["refund"]["payout"], "exchange");
+    assert_eq!(stock_of(&app, mug).await, 0, "the held mug goes to the customer");
+    assert_eq!(stock_of(&app, lamp).await, 10, "both returned lamps restocked");
+    // Each cheaper replacement credits the difference: $36.00 + $3.60 bonus, less the price.
+    let account = get_json(&app, &alice, "/api/store-credit").await;
+    let mut differences: Vec<i64> = account["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["reason"] == "exchange_difference")
+        .filter_map(|e| e["amount_cents"].as_i64())
+        .collect();
+    differences.sort_unstable();
+    assert_eq!(differences, [960, 1_460], "{account}");
+    assert_eq!(account["balance_cents"], 2_420);
+}
+
+#[tokio::test]
+async fn with_in_transit_timing_the_refund_is_paid_when_the_customer_enters_the_tracking() {
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    let timing = [
+        ("PAYMENT_PROVIDER_URL", url.as_str()),
+        ("RETURNS_REFUND_TIMING", "in_transit"),
+        ("RETURNS_REVIEW_AFTER_RETURNS", "1"),
+    ];
+    let app = returns_shop(&uploads, &timing).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = request(order, &[(line, 1)], "no_longer_wanted", "original_payment");
+    let (_, created) = create(&app, &alice, &body).await;
+    let id = created["summary"]["id"].as_i64().expect("id");
+    assert_eq!(created["summary"]["status"], "authorized", "under the abuse limits");
+
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z9" }))
+            .await;
+    assert_eq!(shipped.status(), StatusCode::OK);
+    let path = format!("/api/returns/{id}");
+    crate::support::wait_until("the early refund is paid", std::time::Duration::from_secs(20), || async {
+        get_json(&app, &alice, &path).await["summary"]["status"] == "refunded"
+    })
+    .await;
+    let paid = get_json(&app, &alice, &path).await;
+    assert_eq!(
+        (paid["refund"]["state"].clone(), paid["refund"]["amount_cents"].clone()),
+        (json!("paid"), json!(3_600))
+    );
+    assert_eq!(provider.refunds_made(), 1, "paid to the card once, before the parcel arrived");
+    assert_eq!(stock_of(&app, lamp).await, 8, "nothing restocked before it is received");
+
+    // The parcel is still received and inspected before the return closes.
+    assert_eq!(admin_act(&app, &ops, id, "receive", json!({})).await.0, StatusCode::OK);
+    let item = paid["items"][0]["id"].clone();
+    let inspect = json!({ "items": [{ "item_id": item, "condition": "new", "disposition": "restock" }] });
+    assert_eq!(admin_act(&app, &ops, id, "inspect", inspect).await.0, StatusCode::OK);
+    let (status, closed) = admin_act(&app, &ops, id, "close", json!({})).await;
+    assert_eq!((status, closed["summary"]["status"].clone()), (StatusCode::OK, json!("closed")), "{closed}");
+    assert_eq!(stock_of(&app, lamp).await, 9);
+    assert_eq!(provider.refunds_made(), 1);
+
+    // A customer over the limits waits for the parcel: no early refund.
+    let (_, reviewed) = create(&app, &alice, &body).await;
+    let second = reviewed["summary"]["id"].as_i64().expect("id");
+    assert_eq!(reviewed["summary"]["status"], "requested");
+    assert_eq!(admin_act(&app, &ops, second, "authorize", json!({})).await.0, StatusCode::OK);
+    let shipped =
+        post(&app, &alice, &format!("/api/returns/{second}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z8" }))
+            .await;
+    assert_eq!(shipped.json::<Value>().await.expect("json")["summary"]["status"], "in_transit");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(provider.refunds_made(), 1, "no refund before receipt");
+}
+
+#[tokio::test]
+async fn a_crash_while_the_provider_pays_a_refund_is_resolved_by_another_server_and_paid_once() {
+    use app::payments::faults::FaultSettings;
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    let env =
+        [("PAYMENT_PROVIDER_URL", url.as_str()), ("PAYMENT_TIMEOUT_MS", "5000"), ("INSTANCE_LIVENESS_MS", "1000")];
+    let first = returns_shop(&uploads, &env).await;
+    let lamp = first.product("Lamp", 4_000, 10).await;
+    let alice = first.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&first).await;
+    let id = approved_return(&first, &alice, &ops, lamp, "original_payment").await;
+
+    // The refund row is written and claimed; the provider pays at once but answers slowly, and
+    // the server dies before the answer is recorded.
+    provider.set_faults(FaultSettings { failure_rate: 0.0, latency_ms: 3_000 });
+    let (status, started) = admin_act(&first, &ops, id, "refund", json!({})).await;
+    assert_eq!((status, started["summary"]["status"].clone()), (StatusCode::OK, json!("refund_pending")));
+    crate::support::wait_until("the refund to reach the provider", std::time::Duration::from_secs(5), || async {
+        provider.refunds_made() == 1
+    })
+    .await;
+    let restarted = first.restart().await;
+    first.crash();
+    provider.set_faults(FaultSettings::default());
+    assert_eq!(restarted.text_of(&format!("SELECT status AS t FROM refunds WHERE return_id = {id}")).await, "pending");
+
+    // The new server takes the dead one's refund over (the claim does not wait for its
+    // expiry), sends it again with the same key, and the provider answers the first refund.
+    crate::support::wait_until("the refund to be settled", std::time::Duration::from_secs(20), || async {
+        restarted.text_of(&format!("SELECT status AS t FROM returns WHERE id = {id}")).await == "refunded"
+    })
+    .await;
+    assert_eq!(provider.refunds_made(), 1, "the provider recorded exactly one refund");
+    let refunds = restarted.scalar(&format!("SELECT COUNT(*) AS n FROM refunds WHERE return_id = {id}")).await;
+    assert_eq!(refunds, 1);
+    let paid_events = restarted
+        .scalar(&format!("SELECT COUNT(*) AS n FROM return_events WHERE return_id = {id} AND to_status = 'refunded'"))
+        .await;
+    assert_eq!(paid_events, 1, "settled once");
+}
+
+#[tokio::test]
+async fn draft_photos_never_submitted_are_deleted_after_their_time_file_and_row() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[("RETURNS_DRAFT_PHOTO_TTL_HOURS", "24")]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let mut ids = Vec::new();
+    for name in ["old.png", "fresh.png", "sent.png"] {
+        let uploaded = upload(&app, &alice, "/api/returns/photos", name, "image/png", &png()).await;
+        assert_eq!(uploaded.status(), StatusCode::CREATED);
+        ids.push(uploaded.json::<Value>().await.expect("json")["id"].as_str().expect("photo id").to_owned());
+    }
+    let (old, fresh, sent) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let mut body = request(order, &[(line, 1)], "damaged", "store_credit");
+    body["photo_ids"] = json!([sent]);
+    assert_eq!(create(&app, &alice, &body).await.0, StatusCode::CREATED);
+    // The old draft and the submitted photo were uploaded two days ago.
+    let two_days = 48 * 3_600_000;
+    for id in [&old, &sent] {
+        let backdate = format!("UPDATE return_photos SET uploaded_at = uploaded_at - {two_days} WHERE id = '{id}'");
+        sqlx::query(&backdate).execute(app.db.write()).await.expect("backdate");
+    }
+    assert_eq!(stored_files(&uploads).len(), 3);
+
+    let dir = Path::new(&uploads.0);
+    let ttl = 24 * 3_600_000;
+    let now = app::platform::now_ms();
+    let swept = app::returns::photos::sweep_drafts(&app.db, dir, ttl, now).await.expect("sweep");
+    assert_eq!(swept, 1, "only the old draft");
+    let left: Vec<String> =
+        stored_files(&uploads).iter().map(|f| f.split('.').next().unwrap_or("").to_owned()).collect();
+    assert!(!left.contains(&old) && left.contains(&fresh) && left.contains(&sent), "{left:?}");
+    assert_eq!(photo_rows(&app).await, 2);
+    let gone = alice.get(app.url(&format!("/api/returns/photos/{old}"))).send().await.expect("GET");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // A day later (the injectable clock) the fresh draft goes too; a submitted photo never does.
+    let swept = app::returns::photos::sweep_drafts(&app.db, dir, ttl, now + ttl + 60_000).await.expect("sweep");
+    assert_eq!(swept, 1);
+    assert_eq!(stored_files(&uploads).len(), 1);
+    assert_eq!(photo_rows(&app).await, 1);
+
+    // The refund worker sweeps by itself: a server starting up deletes what is overdue.
+    let late = upload(&app, &alice, "/api/returns/photos", "late.png", "image/png", &png()).await;
+    let late = late.json::<Value>().await.expect("json")["id"].as_str().expect("photo id").to_owned();
+    let backdate = format!("UPDATE return_photos SET uploaded_at = uploaded_at - {two_days} WHERE id = '{late}'");
+    sqlx::query(&backdate).execute(app.db.write()).await.expect("backdate");
+    let restarted = app.restart().await;
+    crate::support::wait_until("the worker's sweep", std::time::Duration::from_secs(10), || async {
+        restarted.scalar("SELECT COUNT(*) AS n FROM return_photos").await == 1
+    })
+    .await;
+    assert_eq!(stored_files(&uploads).len(), 1);
 }

@@ -1,7 +1,9 @@
 //! `/admin/returns/{id}`: one return for the admin: the evidence gallery (each photo opens full
 //! size), the order, the items, the refund, the live timeline, and exactly the actions valid
 //! now (`detail.actions`, the domain's table), each form asking for what its command needs.
-//! The commands travel as JSON (`admin_return_command`), so these forms need the WASM.
+//! Each form is a plain HTML form posting `admin_return_action` (URL-encoded `form[…]`
+//! fields): without JavaScript the browser posts it and is sent back here; once hydrated it
+//! posts in place and the page redraws from the answer.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,10 +13,9 @@ use super::common::{
     use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
 };
 use crate::returns::model::{
-    Action, AdminCommand, ApprovedItem, Condition, Disposition, InspectedItem, RefundMethod, RefundState, ReturnDetail,
-    ReturnItem, ReturnStatus,
+    Action, Condition, Disposition, RefundMethod, RefundState, ReturnDetail, ReturnItem, ReturnStatus,
 };
-use crate::returns::server_fns::{admin_return, AdminReturnCommand};
+use crate::returns::server_fns::{admin_return, AdminReturnAction};
 use crate::time::display_utc;
 use crate::ui::components::{resource_view, Money};
 use crate::ui::errors::ActionError;
@@ -41,7 +42,7 @@ struct ActionKey {
 #[component]
 fn AdminLive(initial: ReturnDetail) -> impl IntoView {
     let (current, latest) = use_live_return(initial, admin_return);
-    let command = ServerAction::<AdminReturnCommand>::new();
+    let command = ServerAction::<AdminReturnAction>::new();
     Effect::new(move |_| {
         if let Some(Ok(detail)) = command.value().get() {
             latest.set(Some(detail));
@@ -103,7 +104,7 @@ fn AdminBody(detail: ReturnDetail) -> impl IntoView {
 
 /// The forms of the actions valid now; none when the return waits for someone else.
 #[component]
-fn AdminActions(detail: ReturnDetail, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
+fn AdminActions(detail: ReturnDetail, command: ServerAction<AdminReturnAction>) -> impl IntoView {
     let id = detail.summary.id;
     let status = detail.summary.status;
     let manual = detail.order.payment_method == "cash" && detail.summary.method == RefundMethod::OriginalPayment;
@@ -113,7 +114,7 @@ fn AdminActions(detail: ReturnDetail, command: ServerAction<AdminReturnCommand>)
         .iter()
         .filter_map(|action| action_form(*action, id, &detail.items, command))
         .chain((status == ReturnStatus::Approved).then(|| view! { <RefundForm id manual command/> }.into_any()))
-        .chain(retry.then(|| view! { <RetryForm id command/> }.into_any()))
+        .chain(retry.then(|| view! { <ActionShell id action="retry_refund" testid="retry" command><Submit label="Retry refund now" command/></ActionShell> }.into_any()))
         .collect();
     if forms.is_empty() {
         return view! { <p class="muted" data-testid="no-actions">"Nothing to do now: the return waits for the customer or the shop."</p> }.into_any();
@@ -125,12 +126,12 @@ fn action_form(
     action: Action,
     id: i64,
     items: &[ReturnItem],
-    command: ServerAction<AdminReturnCommand>,
+    command: ServerAction<AdminReturnAction>,
 ) -> Option<AnyView> {
     let form = match action {
-        Action::Authorize => view! { <NoteForm id label="Authorize" testid="authorize" command make=|note| AdminCommand::Authorize { note }/> }.into_any(),
-        Action::Receive => view! { <NoteForm id label="Mark received" testid="receive" command make=|note| AdminCommand::Receive { note }/> }.into_any(),
-        Action::Close => view! { <NoteForm id label="Close" testid="close" command make=|note| AdminCommand::Close { note }/> }.into_any(),
+        Action::Authorize => view! { <NoteForm id action="authorize" label="Authorize" command/> }.into_any(),
+        Action::Receive => view! { <NoteForm id action="receive" label="Mark received" command/> }.into_any(),
+        Action::Close => view! { <NoteForm id action="close" label="Close" command/> }.into_any(),
         Action::Reject => view! { <RejectForm id command/> }.into_any(),
         Action::Inspect => view! { <InspectForm id items=items.to_vec() command/> }.into_any(),
         Action::Approve => view! { <ApproveForm id items=items.to_vec() command/> }.into_any(),
@@ -139,98 +140,95 @@ fn action_form(
     Some(form)
 }
 
-fn send(command: ServerAction<AdminReturnCommand>, id: i64, cmd: AdminCommand) {
-    command.dispatch(AdminReturnCommand { id, command: cmd });
+/// The form around one action: the return's id and the action's name as hidden fields.
+#[component]
+fn ActionShell(
+    id: i64,
+    action: &'static str,
+    testid: &'static str,
+    command: ServerAction<AdminReturnAction>,
+    children: Children,
+) -> impl IntoView {
+    let class = if matches!(action, "inspect" | "approve") {
+        format!("admin-action {action}")
+    } else {
+        "admin-action".to_owned()
+    };
+    view! {
+        <ActionForm action=command attr:class=class attr:data-testid=format!("action-{testid}")>
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="form[action]" value=action/>
+            {children()}
+        </ActionForm>
+    }
+}
+
+#[component]
+fn Submit(
+    label: &'static str,
+    command: ServerAction<AdminReturnAction>,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
+    view! { <button type="submit" class=danger.then_some("danger") disabled=move || command.pending().get()>{label}</button> }
+}
+
+#[component]
+fn NoteField() -> impl IntoView {
+    view! { <label class="inline">"Note (optional) " <input type="text" name="form[note]" maxlength="500"/></label> }
 }
 
 /// An action that needs nothing but an optional note.
 #[component]
 fn NoteForm(
     id: i64,
+    action: &'static str,
     label: &'static str,
-    testid: &'static str,
-    command: ServerAction<AdminReturnCommand>,
-    make: fn(String) -> AdminCommand,
+    command: ServerAction<AdminReturnAction>,
 ) -> impl IntoView {
-    let note = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        send(command, id, make(note.get_untracked()));
-    };
-    view! {
-        <form class="admin-action" data-testid=format!("action-{testid}") on:submit=submit>
-            <label class="inline">"Note (optional) " <input type="text" maxlength="500" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))/></label>
-            <button type="submit" disabled=move || command.pending().get()>{label}</button>
-        </form>
-    }
+    view! { <ActionShell id action testid=action command><NoteField/><Submit label command/></ActionShell> }
 }
 
 #[component]
-fn RejectForm(id: i64, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
-    let reason = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        send(command, id, AdminCommand::Reject { reason: reason.get_untracked() });
-    };
+fn RejectForm(id: i64, command: ServerAction<AdminReturnAction>) -> impl IntoView {
     view! {
-        <form class="admin-action" data-testid="action-reject" on:submit=submit>
-            <label class="inline">"Reason shown to the customer " <input type="text" required=true maxlength="500"
-                data-testid="reject-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/></label>
-            <button type="submit" class="danger" disabled=move || command.pending().get()>"Reject"</button>
-        </form>
+        <ActionShell id action="reject" testid="reject" command>
+            <label class="inline">"Reason shown to the customer " <input type="text" name="form[reason]" required=true
+                maxlength="500" data-testid="reject-reason"/></label>
+            <Submit label="Reject" command danger=true/>
+        </ActionShell>
     }
 }
 
 /// Condition and disposition for every item.
 #[component]
-fn InspectForm(id: i64, items: Vec<ReturnItem>, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
-    let rows: Vec<(ReturnItem, RwSignal<Condition>, RwSignal<Disposition>)> = items
-        .into_iter()
-        .map(|i| {
-            let c = RwSignal::new(i.condition.unwrap_or(Condition::LikeNew));
-            let d = RwSignal::new(i.disposition.unwrap_or(Disposition::Restock));
-            (i, c, d)
-        })
-        .collect();
-    let results: Vec<(i64, RwSignal<Condition>, RwSignal<Disposition>)> =
-        rows.iter().map(|(i, c, d)| (i.id, *c, *d)).collect();
-    let note = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let items = results
-            .iter()
-            .map(|(item_id, c, d)| InspectedItem {
-                item_id: *item_id,
-                condition: c.get_untracked(),
-                disposition: d.get_untracked(),
-            })
-            .collect();
-        send(command, id, AdminCommand::Inspect { items, note: note.get_untracked() });
-    };
+fn InspectForm(id: i64, items: Vec<ReturnItem>, command: ServerAction<AdminReturnAction>) -> impl IntoView {
     view! {
-        <form class="admin-action inspect" data-testid="action-inspect" on:submit=submit>
+        <ActionShell id action="inspect" testid="inspect" command>
             <fieldset><legend>"Inspection"</legend>
-                {rows.into_iter().map(|(item, condition, disposition)| view! { <InspectRow item condition disposition/> }).collect_view()}
+                {items.into_iter().enumerate().map(|(row, item)| view! { <InspectRow row item/> }).collect_view()}
             </fieldset>
-            <label class="inline">"Note (optional) " <input type="text" maxlength="500" on:input=move |ev| note.set(event_target_value(&ev))/></label>
-            <button type="submit" disabled=move || command.pending().get()>"Save inspection"</button>
-        </form>
+            <NoteField/>
+            <Submit label="Save inspection" command/>
+        </ActionShell>
     }
 }
 
 #[component]
-fn InspectRow(item: ReturnItem, condition: RwSignal<Condition>, disposition: RwSignal<Disposition>) -> impl IntoView {
+fn InspectRow(row: usize, item: ReturnItem) -> impl IntoView {
+    let condition = item.condition.unwrap_or(Condition::LikeNew);
+    let disposition = item.disposition.unwrap_or(Disposition::Restock);
     view! {
         <div class="inspect-row" data-testid="inspect-row" data-item-id=item.id>
+            <input type="hidden" name=format!("form[items][{row}][item_id]") value=item.id/>
             <strong>{format!("{} × {}", item.quantity, item.name)}</strong>
             <label class="inline">"Condition "
-                <select data-testid="inspect-condition" on:change=move |ev| if let Some(c) = Condition::parse(&event_target_value(&ev)) { condition.set(c) }>
-                    {Condition::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=condition.get_untracked() == c>{c.label()}</option> }).collect_view()}
+                <select name=format!("form[items][{row}][condition]") data-testid="inspect-condition">
+                    {Condition::ALL.into_iter().map(|c| view! { <option value=c.as_str() selected=condition == c>{c.label()}</option> }).collect_view()}
                 </select>
             </label>
             <label class="inline">"Disposition "
-                <select data-testid="inspect-disposition" on:change=move |ev| if let Some(d) = Disposition::parse(&event_target_value(&ev)) { disposition.set(d) }>
-                    {Disposition::ALL.into_iter().map(|d| view! { <option value=d.as_str() selected=disposition.get_untracked() == d>{d.label()}</option> }).collect_view()}
+                <select name=format!("form[items][{row}][disposition]") data-testid="inspect-disposition">
+                    {Disposition::ALL.into_iter().map(|d| view! { <option value=d.as_str() selected=disposition == d>{d.label()}</option> }).collect_view()}
                 </select>
             </label>
         </div>
@@ -239,68 +237,34 @@ fn InspectRow(item: ReturnItem, condition: RwSignal<Condition>, disposition: RwS
 
 /// Approved units per item (0 to what was returned); the server refuses approving nothing.
 #[component]
-fn ApproveForm(id: i64, items: Vec<ReturnItem>, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
-    let rows: Vec<(ReturnItem, RwSignal<i64>)> = items
-        .into_iter()
-        .map(|i| {
-            let q = RwSignal::new(i.approved_quantity.unwrap_or(i.quantity));
-            (i, q)
-        })
-        .collect();
-    let chosen: Vec<(i64, RwSignal<i64>)> = rows.iter().map(|(i, q)| (i.id, *q)).collect();
-    let note = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let items =
-            chosen.iter().map(|(item_id, q)| ApprovedItem { item_id: *item_id, quantity: q.get_untracked() }).collect();
-        send(command, id, AdminCommand::Approve { items, note: note.get_untracked() });
-    };
+fn ApproveForm(id: i64, items: Vec<ReturnItem>, command: ServerAction<AdminReturnAction>) -> impl IntoView {
     view! {
-        <form class="admin-action approve" data-testid="action-approve" on:submit=submit>
+        <ActionShell id action="approve" testid="approve" command>
             <fieldset><legend>"Approve units"</legend>
-                {rows.into_iter().map(|(item, units)| view! {
+                {items.into_iter().enumerate().map(|(row, item)| view! {
                     <label class="inline" data-testid="approve-row">{format!("{} (returned {}) ", item.name, item.quantity)}
-                        <input type="number" min="0" max=item.quantity step="1" data-testid="approve-quantity"
-                            prop:value=move || units.get().to_string()
-                            on:input=move |ev| units.set(event_target_value(&ev).trim().parse::<i64>().unwrap_or(0))/>
+                        <input type="hidden" name=format!("form[items][{row}][item_id]") value=item.id/>
+                        <input type="number" min="0" max=item.quantity step="1" required=true data-testid="approve-quantity"
+                            name=format!("form[items][{row}][quantity]") value=item.approved_quantity.unwrap_or(item.quantity)/>
                     </label>
                 }).collect_view()}
             </fieldset>
-            <label class="inline">"Note (optional) " <input type="text" maxlength="500" on:input=move |ev| note.set(event_target_value(&ev))/></label>
-            <button type="submit" disabled=move || command.pending().get()>"Approve"</button>
-        </form>
+            <NoteField/>
+            <Submit label="Approve" command/>
+        </ActionShell>
     }
 }
 
 /// Starts the refund; a manual payout (a cash order back to its payment) needs its reference.
 #[component]
-fn RefundForm(id: i64, manual: bool, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
-    let reference = RwSignal::new(String::new());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let r = Some(reference.get_untracked().trim().to_owned()).filter(|r| !r.is_empty());
-        send(command, id, AdminCommand::Refund { reference: r });
-    };
+fn RefundForm(id: i64, manual: bool, command: ServerAction<AdminReturnAction>) -> impl IntoView {
     view! {
-        <form class="admin-action" data-testid="action-refund" on:submit=submit>
+        <ActionShell id action="refund" testid="refund" command>
             {manual.then(|| view! {
-                <label class="inline">"Payout reference (cash, bank transfer) " <input type="text" required=true maxlength="120"
-                    data-testid="refund-reference-input" on:input=move |ev| reference.set(event_target_value(&ev))/></label>
+                <label class="inline">"Payout reference (cash, bank transfer) " <input type="text" name="form[reference]"
+                    required=true maxlength="120" data-testid="refund-reference-input"/></label>
             })}
-            <button type="submit" disabled=move || command.pending().get()>"Refund"</button>
-        </form>
-    }
-}
-
-#[component]
-fn RetryForm(id: i64, command: ServerAction<AdminReturnCommand>) -> impl IntoView {
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        send(command, id, AdminCommand::RetryRefund);
-    };
-    view! {
-        <form class="admin-action" data-testid="action-retry" on:submit=submit>
-            <button type="submit" disabled=move || command.pending().get()>"Retry refund now"</button>
-        </form>
+            <Submit label="Refund" command/>
+        </ActionShell>
     }
 }
