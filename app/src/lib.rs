@@ -15,6 +15,7 @@ pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod dashboard;
 pub mod error;
 pub mod flash_sales;
 pub mod fulfilment;

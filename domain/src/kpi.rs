@@ -207,17 +207,39 @@ pub fn daily_series<Z: TimeZone + ?Sized>(
     now_ms: i64,
     events: impl IntoIterator<Item = i64>,
 ) -> DailySeries {
+    daily_series_counted(tz, period, now_ms, events.into_iter().map(|at| (at, 1)))
+}
+
+/// Width of the slots [`slot_start`] cuts time into: 15 minutes. Every UTC offset in use since
+/// 1972 is a whole number of quarter hours, so a local midnight always starts a slot and all
+/// of a slot's events fall on one local day.
+pub const SLOT_MS: i64 = 900_000;
+
+/// The start of the slot holding `utc_ms` (a database can group events by it:
+/// `created_at / 900000`, times [`SLOT_MS`]).
+pub fn slot_start(utc_ms: i64) -> i64 {
+    utc_ms.div_euclid(SLOT_MS).saturating_mul(SLOT_MS)
+}
+
+/// [`daily_series`] over `(instant, count)` pairs: `count` events at that instant, e.g. one
+/// pair per 15-minute slot counted by the database.
+pub fn daily_series_counted<Z: TimeZone + ?Sized>(
+    tz: &Z,
+    period: &Period,
+    now_ms: i64,
+    events: impl IntoIterator<Item = (i64, u64)>,
+) -> DailySeries {
     let today = local_date(tz, now_ms);
     let through = period.last_day.min(today);
     let days = period.first_day.days_until(through).saturating_add(1).clamp(0, MAX_PERIOD_DAYS);
     let mut counts = vec![0u64; usize::try_from(days).unwrap_or(0)];
-    for at in events {
+    for (at, count) in events {
         if !period.contains(at) {
             continue;
         }
         let index = period.first_day.days_until(local_date(tz, at));
         if let Some(slot) = usize::try_from(index).ok().and_then(|i| counts.get_mut(i)) {
-            *slot = slot.saturating_add(1);
+            *slot = slot.saturating_add(count);
         }
     }
     let points: Vec<DayCount> = counts
@@ -466,6 +488,45 @@ mod tests {
         let autumn = Period::days(&berlin, date(2026, 10, 25), date(2026, 10, 25)).unwrap();
         let hourly = (0..).map(|h| autumn.start_ms + h * HOUR_MS).take_while(|t| *t < autumn.end_ms);
         assert_eq!(daily_series(&berlin, &autumn, autumn.end_ms, hourly).total, 25);
+    }
+
+    #[test]
+    fn slot_counts_land_on_their_local_day_across_a_dst_change() {
+        let berlin = berlin_2026();
+        // 25 October 2026: Berlin falls back at 01:00 UTC; the day lasts 25 hours.
+        let period = Period::days(&berlin, date(2026, 10, 24), date(2026, 10, 26)).unwrap();
+        // 21:45 UTC on the 24th is 23:45 (CEST) on the 24th; 22:00 UTC is midnight of the 25th.
+        // 22:45 UTC on the 25th is 23:45 (CET) on the 25th; 23:00 UTC is midnight of the 26th.
+        let slots = [
+            (utc(2026, 10, 24, 21) + 3 * SLOT_MS, 2),
+            (utc(2026, 10, 24, 22), 3),
+            (utc(2026, 10, 25, 22) + 3 * SLOT_MS, 4),
+            (utc(2026, 10, 25, 23), 5),
+        ];
+        let series = daily_series_counted(&berlin, &period, period.end_ms, slots);
+        assert_eq!(series.points.iter().map(|p| p.count).collect::<Vec<_>>(), vec![2, 7, 5]);
+        assert_eq!(series.total, 14);
+        assert_eq!(series.peak, Some(DayCount { date: date(2026, 10, 25), count: 7 }));
+        // The same slots read in UTC: 21:45 and 22:00 on the 24th, the rest on the 25th.
+        let in_utc = Period::days(&FixedOffset::UTC, date(2026, 10, 24), date(2026, 10, 26)).unwrap();
+        let utc_series = daily_series_counted(&FixedOffset::UTC, &in_utc, in_utc.end_ms, slots);
+        assert_eq!(utc_series.points.iter().map(|p| p.count).collect::<Vec<_>>(), vec![5, 9, 0]);
+    }
+
+    #[test]
+    fn local_midnights_start_slots_in_quarter_hour_zones() {
+        assert_eq!(slot_start(utc(2026, 1, 1, 0) + SLOT_MS - 1), utc(2026, 1, 1, 0));
+        assert_eq!(slot_start(-1), -SLOT_MS, "before 1970 rounds down too");
+        let kathmandu = FixedOffset::new(5 * 3600 + 45 * 60).unwrap();
+        let start = start_of_day(&kathmandu, date(2026, 7, 1));
+        assert_eq!(slot_start(start), start);
+        let series = daily_series_counted(
+            &kathmandu,
+            &Period::days(&kathmandu, date(2026, 6, 30), date(2026, 7, 1)).unwrap(),
+            utc(2026, 8, 1, 0),
+            [(slot_start(start - 1), 1), (slot_start(start), 1)],
+        );
+        assert_eq!(series.points.iter().map(|p| p.count).collect::<Vec<_>>(), vec![1, 1]);
     }
 
     #[test]

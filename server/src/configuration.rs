@@ -11,6 +11,7 @@ use leptos::config::{get_configuration, LeptosOptions};
 use crate::client_addr::TrustedProxies;
 
 mod returns;
+mod slo;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -57,6 +58,10 @@ pub struct Settings {
     pub http: HttpSettings,
     /// The return policy and the photo folder (`RETURN_WINDOW_DAYS`, `RETURNS_*`).
     pub returns: app::returns::service::ReturnsSettings,
+    /// `DEFAULT_TIMEZONE`: the IANA zone business days and quarters are counted in.
+    pub default_timezone: app::dashboard::kpis::ShopZone,
+    /// The dashboard's objectives and pace (`SLO_*`, `DASHBOARD_*`).
+    pub dashboard: app::dashboard::DashboardSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -163,7 +168,15 @@ impl Settings {
         let checkout = CheckoutSettings::from_lookup(&var)?;
         let (metrics_addr, metrics_token) = metrics_listener(&var)?;
         let http = HttpSettings::from_lookup(&var, production, get("LEPTOS_WATCH").is_some())?;
-        let returns = returns::from_lookup(&var, payments.worker_poll_ms, payments.job_backoff_base_ms)?;
+        let returns = returns::from_lookup(
+            &var,
+            payments.worker_poll_ms,
+            payments.job_backoff_base_ms,
+            payments.instance_liveness_ms,
+        )?;
+        let normal_throttle = (checkout.throttle_max_rps, checkout.throttle_burst);
+        let dashboard = slo::from_lookup(&var, normal_throttle, payments.instance_liveness_ms)?;
+        let default_timezone = default_timezone(&var)?;
         Ok(Settings {
             app_env,
             site_addr,
@@ -189,7 +202,19 @@ impl Settings {
             fault_injection_allowed,
             http,
             returns,
+            default_timezone,
+            dashboard,
         })
+    }
+}
+
+/// `DEFAULT_TIMEZONE`: an IANA zone name (`Europe/Berlin`), UTC when unset.
+fn default_timezone(
+    var: &impl Fn(&'static str) -> Option<String>,
+) -> Result<app::dashboard::kpis::ShopZone, ConfigError> {
+    match var("DEFAULT_TIMEZONE") {
+        None => Ok(app::dashboard::kpis::ShopZone::utc()),
+        Some(name) => app::dashboard::kpis::ShopZone::named(&name).map_err(|e| err("DEFAULT_TIMEZONE", e)),
     }
 }
 
@@ -674,6 +699,16 @@ mod tests {
             settings(&[("REGISTER_RATE_LIMIT_PER_HOUR", "many")]).expect_err("not a number").variable,
             "REGISTER_RATE_LIMIT_PER_HOUR"
         );
+    }
+
+    #[test]
+    fn the_default_timezone_is_an_iana_name() {
+        assert_eq!(settings(&[]).expect("defaults").default_timezone.name(), "UTC");
+        let berlin = settings(&[("DEFAULT_TIMEZONE", "Europe/Berlin")]).expect("valid");
+        assert_eq!(berlin.default_timezone.name(), "Europe/Berlin");
+        let e = settings(&[("DEFAULT_TIMEZONE", "Mars/Olympus")]).expect_err("unknown zone");
+        assert_eq!(e.variable, "DEFAULT_TIMEZONE");
+        assert!(e.to_string().starts_with("configuration error: DEFAULT_TIMEZONE: 'Mars/Olympus' is not a time zone"));
     }
 
     #[test]

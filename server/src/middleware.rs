@@ -39,6 +39,7 @@ pub async fn request_context(State(http): State<Arc<HttpSettings>>, mut req: Req
     let route =
         req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "fallback".to_owned());
     let client_ip = client_addr::client_ip(peer_of(&req), req.headers(), &http.trusted_proxies);
+    let sli = req.extensions().get::<Arc<app::platform::sli::Recorder>>().cloned();
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(ClientIp(client_ip));
 
@@ -67,6 +68,9 @@ pub async fn request_context(State(http): State<Arc<HttpSettings>>, mut req: Req
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
+    if let Some(sli) = &sli {
+        sli.http(&route, &method, status, elapsed);
+    }
     let labels = [("method", method.to_string()), ("route", route), ("status", status.to_string())];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed.as_secs_f64());

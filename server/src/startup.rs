@@ -61,6 +61,8 @@ impl Application {
         jobs::spawn(state.clone(), worker_settings(&settings));
         app::checkout::service::spawn_key_purge(state.clone(), key_purge_interval(&settings));
         app::returns::refunds::spawn(state.clone(), settings.returns.refund_poll);
+        app::dashboard::flusher::spawn(state.clone());
+        app::dashboard::live::spawn(state.clone());
         let page_cache = Arc::new(PageCache::new(Duration::from_millis(settings.storefront_cache_ms)));
         let scrape =
             observability::Metrics::new(observability::prometheus()?, state.clone(), settings.metrics_token.clone());
@@ -68,7 +70,9 @@ impl Application {
         let public_metrics =
             if settings.metrics_token.is_some() { observability::routes(scrape.clone()) } else { Router::new() };
         let http = Arc::new(settings.http.clone());
-        let router = hardening::wrap(router(state.clone(), page_cache, public_metrics, http.clone())?, http);
+        let router = hardening::wrap(router(state.clone(), page_cache, public_metrics, http.clone())?, http)
+            // Outermost, so the request context can count every answer for the dashboard.
+            .layer(axum::Extension(state.sli.clone()));
         let header_read_timeout = Duration::from_millis(settings.http.header_read_timeout_ms);
         let metrics = metrics_listener.map(|listener| (listener, observability::routes(scrape)));
         if let Some((listener, _)) = &metrics {
@@ -101,6 +105,12 @@ impl Application {
                 }
             })
         });
+        // Open dashboard streams end when the server stops, so graceful shutdown need not wait.
+        let dashboard = self.state.dashboard.clone();
+        let shutdown = async move {
+            shutdown.await;
+            dashboard.live.close();
+        };
         let served = hardening::serve(self.listener, self.router, self.header_read_timeout, shutdown).await;
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -195,6 +205,11 @@ async fn build_state(settings: &Settings, db: Db, leptos_options: LeptosOptions)
             Duration::from_millis(FLASH_SALE_CACHE_MS),
         )),
         returns: Arc::new(settings.returns.clone()),
+        sli: Arc::new(app::platform::sli::Recorder::new(Duration::from_millis(
+            u64::try_from(settings.dashboard.refund_target_ms).unwrap_or(u64::MAX),
+        ))),
+        dashboard: Arc::new(app::dashboard::Dashboard::new(settings.dashboard.clone())),
+        shop_zone: settings.default_timezone.clone(),
     })
 }
 
@@ -244,6 +259,8 @@ fn router(
         .merge(app::flash_sales::api::routes())
         .merge(app::returns::api::routes())
         .merge(app::fulfilment::api::routes())
+        .merge(app::dashboard::api::routes())
+        .merge(app::dashboard::kpis::api::routes())
         .leptos_routes_with_context(&state, routes, hardening::provide_request_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             hardening::provide_request_nonce,

@@ -26,5 +26,6 @@ pub async fn change_role(state: &AppState, admin: &Admin, target: i64, requested
     // Sessions carry the role: drop that user's cached ones so the change applies at once.
     state.caches.forget_sessions_of(target);
     tracing::info!(target_user_id = target, new_role = requested.as_str(), "role changed");
+    state.sli.event("admin_action", format!("user #{target} made {}", requested.as_str()), &admin.user().username);
     Ok(requested)
 }

@@ -52,7 +52,20 @@ pub async fn checkout(
         }
         Err(err) => metrics::counter!("orders_rejected_total", "reason" => rejection_reason(err)).increment(1),
     }
+    state.sli.checkout(sli_outcome(&answer), started.elapsed());
     answer
+}
+
+/// The outcome as the dashboard's A.1 / P.1 indicators count it.
+fn sli_outcome(answer: &Result<CheckoutReceipt, AppError>) -> crate::platform::sli::CheckoutOutcome {
+    use crate::platform::sli::CheckoutOutcome;
+    match answer {
+        Ok(receipt) if receipt.status == OrderStatus::PaymentPending => CheckoutOutcome::Queued,
+        Ok(_) => CheckoutOutcome::Completed,
+        Err(AppError::Busy { .. }) => CheckoutOutcome::Throttled,
+        Err(AppError::Invalid(_)) => CheckoutOutcome::Invalid,
+        Err(_) => CheckoutOutcome::Refused,
+    }
 }
 
 fn rejection_reason(err: &AppError) -> &'static str {
@@ -326,7 +339,7 @@ pub fn throttle(state: &AppState, _admin: &Admin) -> ThrottleSettings {
 /// Replaces the throttle's limits (admins); `key` unset keeps the current bucket key.
 pub fn set_throttle(
     state: &AppState,
-    _admin: &Admin,
+    admin: &Admin,
     max_rps: u32,
     burst: u32,
     key: Option<ThrottleKey>,
@@ -335,6 +348,8 @@ pub fn set_throttle(
     let settings =
         ThrottleSettings { max_rps, burst, key: key.unwrap_or(current.key) }.validated().map_err(AppError::Invalid)?;
     state.checkout_gate.set_throttle(settings);
+    let text = format!("checkout throttle set to {} /s, burst {}", settings.max_rps, settings.burst);
+    state.sli.event("throttle_changed", text, &admin.user().username);
     Ok(settings)
 }
 

@@ -146,6 +146,7 @@ async fn process(state: &AppState, settings: &WorkerSettings, job: DueJob) -> Re
         Ok(reference) => {
             if settle::commit_paid(&state.db, job.order_id, &reference, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "paid").increment(1);
+                state.sli.order_settled(true);
                 tracing::info!(order_id = job.order_id, attempts = job.attempts + 1, "queued payment succeeded");
             }
             state.card_vault.forget(job.order_id);
@@ -182,6 +183,7 @@ async fn process(state: &AppState, settings: &WorkerSettings, job: DueJob) -> Re
 async fn give_up(state: &AppState, job: &DueJob, message: &str, outcome: &'static str) -> Result<(), AppError> {
     settle::commit_failed(&state.db, job.order_id, OrderStatus::PaymentFailed, message, now_ms()).await?;
     metrics::counter!("payment_jobs_completed_total", "outcome" => outcome).increment(1);
+    state.sli.order_settled(false);
     state.card_vault.forget(job.order_id);
     Ok(())
 }
@@ -194,6 +196,7 @@ async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job:
         Ok(Lookup::Charged(reference)) => {
             if settle::commit_paid(&state.db, job.order_id, &reference, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "paid_found").increment(1);
+                state.sli.order_settled(true);
                 tracing::info!(order_id = job.order_id, "charge found at the provider; order paid");
             }
         }
@@ -205,6 +208,7 @@ async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job:
             };
             if settle::commit_failed(&state.db, job.order_id, OrderStatus::PaymentFailed, message, now_ms()).await? {
                 metrics::counter!("payment_jobs_completed_total", "outcome" => "gave_up").increment(1);
+                state.sli.order_settled(false);
                 tracing::warn!(order_id = job.order_id, "no charge at the provider; order failed, stock released");
             }
         }

@@ -47,6 +47,8 @@ pub async fn set_faults(state: &AppState, admin: &Admin, faults: FaultSettings) 
         )
     })?;
     provider.set_faults(faults);
+    let text = format!("provider faults set: failure rate {}, latency {} ms", faults.failure_rate, faults.latency_ms);
+    state.sli.event("faults_changed", text, &admin.user().username);
     tracing::warn!(admin_user_id = admin.id(), "payment provider faults set by admin");
     provider_status(state, admin).await
 }

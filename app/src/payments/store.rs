@@ -146,6 +146,21 @@ pub async fn pending_jobs(db: &Db) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM payment_jobs").fetch_one(db.read()).await?)
 }
 
+/// When the oldest waiting payment job was created (`None`: the queue is empty).
+pub async fn oldest_job_created_at(db: &Db) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar("SELECT MIN(created_at) AS oldest FROM payment_jobs").fetch_one(db.read()).await?)
+}
+
+/// Instances with a heartbeat since `alive_since_ms`: (id, started_at, last_seen_at), newest first.
+pub async fn live_instances(db: &Db, alive_since_ms: i64) -> Result<Vec<(String, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, started_at, last_seen_at FROM instances WHERE last_seen_at > $1 ORDER BY started_at DESC LIMIT 20",
+    )
+    .bind(alive_since_ms)
+    .fetch_all(db.read())
+    .await?)
+}
+
 /// Records that `instance_id` is alive at `now_ms`.
 pub async fn heartbeat(db: &Db, instance_id: &str, now_ms: i64) -> Result<(), AppError> {
     sqlx::query(

@@ -7,6 +7,7 @@ pub mod json;
 pub mod log_safe;
 pub mod metrics;
 pub mod request;
+pub mod sli;
 pub mod state;
 pub mod ttl_cache;
 

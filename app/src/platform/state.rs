@@ -45,6 +45,12 @@ pub struct AppState {
     pub caches: Arc<Caches>,
     /// The return policy, the photo folder and the refund worker's pace.
     pub returns: Arc<crate::returns::service::ReturnsSettings>,
+    /// The dashboard's in-process SLI recorder, fed by the request path, flushed to the database.
+    pub sli: Arc<super::sli::Recorder>,
+    /// The dashboard's objectives and its shared live snapshot.
+    pub dashboard: Arc<crate::dashboard::Dashboard>,
+    /// The shop's time zone (`DEFAULT_TIMEZONE`): business days and quarters are local to it.
+    pub shop_zone: crate::dashboard::kpis::ShopZone,
 }
 
 /// How long checkout records live.

@@ -18,7 +18,9 @@ pub fn NavBar() -> impl IntoView {
                             let admin = user.role.is_admin().then(|| view! {
                                 <a href="/admin/products">"Products"</a>
                                 <a href="/admin/users">"Users"</a>
+                                <a href="/admin/orders">"Orders"</a>
                                 <a href="/admin/returns">"Returns queue"</a>
+                                <a href="/admin/dashboard">"Dashboard"</a>
                             });
                             view! {
                                 <a href="/orders">"Orders"</a>

@@ -5,8 +5,8 @@ use leptos_router::{path, Lazy, SsrMode};
 
 use super::errors::NotFoundPage;
 use super::layout::NavBar;
-use super::session_info::provide_session_info;
 use super::lazy_pages::*;
+use super::session_info::provide_session_info;
 use crate::accounts::views::{LoginPage, RegisterPage};
 use crate::storefront::views::{ProductPage, StorefrontPage};
 
@@ -61,6 +61,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/returns/:id") view={Lazy::<LazyReturn>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/returns") view={Lazy::<LazyAdminReturns>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("/admin/returns/:id") view={Lazy::<LazyAdminReturn>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders") view={Lazy::<LazyAdminOrders>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/orders/:id") view={Lazy::<LazyAdminOrder>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("/admin/dashboard") view={Lazy::<LazyDashboard>::new()} ssr=SsrMode::Async/>
                     </Routes>
                 </main>
             </div>

@@ -104,6 +104,10 @@ async fn admin_state(app: &TestApp) -> Vec<String> {
     let mut state = Vec::new();
     for table in tables {
         let table: String = table.try_get("name").expect("table name");
+        // The dashboard's figures count every request, refused ones too: telemetry, not state.
+        if table.starts_with("dashboard_") {
+            continue;
+        }
         let rows = app.scalar(&format!("SELECT COUNT(*) AS n FROM {table}")).await;
         state.push(format!("{table}: {rows} rows"));
     }
@@ -186,10 +190,16 @@ fn admin_calls(lamp: &str, user: &str) -> Vec<(&'static str, Args)> {
         ("admin_returns", Args::Json(json!({ "filter": { "status": null, "reason": null, "min_age_days": null } }))),
         ("admin_return", Args::form(&[("id", "1")])),
         ("admin_return_command", Args::Json(json!({ "id": 1, "command": { "action": "authorize" } }))),
+        ("admin_return_action", Args::form(&[("id", "1"), ("form[action]", "authorize")])),
         ("admin_orders", Args::Json(json!({ "filter": {} }))),
         ("admin_order", Args::form(&[("order_id", "1")])),
         ("admin_ship_order", Args::form(&[("order_id", "1"), ("carrier", "DHL"), ("tracking", "JD0001")])),
         ("admin_deliver_order", Args::form(&[("order_id", "1")])),
+        ("dashboard_snapshot", Args::form(&[])),
+        // The business KPIs panel (app/src/dashboard/kpis).
+        ("dashboard_kpis", Args::form(&[("quarter", "2026-Q4")])),
+        ("dashboard_set_faults", Args::form(&[("failure_rate", "1"), ("latency_ms", "0"), ("confirm", "yes")])),
+        ("dashboard_throttle_preset", Args::form(&[("preset", "p1"), ("confirm", "yes")])),
     ]
 }
 
