@@ -296,7 +296,7 @@ fn a1_card(s: &DashboardSettings, c: &Series, system: &SystemStatus, outages: &[
         id: "a1".into(),
         title: "A.1 Availability: checkout keeps accepting orders".into(),
         sli_text: "Share of submitted checkouts accepted: paid, cash on delivery, or queued as payment pending while \
-                   the payment provider is down"
+                   the payment provider is down (checkouts the throttle shed count under P.1)"
             .into(),
         objective_text: format!("{} over {}", percent(s.availability.target(), 1), window_text(&s.availability)),
         target_text: format!(
@@ -331,9 +331,13 @@ fn p1_card(
 ) -> SloCard {
     let (status, _, sparkline) = card_core(&s.latency, buckets, now);
     let since = now.saturating_sub(s.latency.window_ms());
-    let share = |throttled: u64, submitted: u64| match submitted {
-        0 => "no data".to_owned(),
-        n => format!("{} ({throttled} of {n})", percent(throttled as f64 / n as f64, 1)),
+    // Of every checkout that arrived: the ones the throttle shed plus the ones it let through.
+    let share = |since: i64| {
+        let throttled = c.total(series::THROTTLED, since);
+        match throttled + c.total(series::SUBMITTED, since) {
+            0 => "no data".to_owned(),
+            n => format!("{} ({throttled} of {n})", percent(throttled as f64 / n as f64, 1)),
+        }
     };
     let recent_since = now.saturating_sub(RECENT_MS);
     let threshold = s.latency_threshold_ms;
@@ -355,11 +359,8 @@ fn p1_card(
         recent_text: format!("last 5 min: p95 {}", quantile_text(recent, 0.95)),
         facts: vec![
             ("p50 / p99".into(), format!("{} / {}", quantile_text(window, 0.5), quantile_text(window, 0.99))),
-            ("Throttled share".into(), share(c.total(series::THROTTLED, since), c.total(series::SUBMITTED, since))),
-            (
-                "Throttled, last 5 min".into(),
-                share(c.total(series::THROTTLED, recent_since), c.total(series::SUBMITTED, recent_since)),
-            ),
+            ("Throttled share".into(), share(since)),
+            ("Throttled, last 5 min".into(), share(recent_since)),
             (
                 "Throttle".into(),
                 match system.throttle_max_rps {

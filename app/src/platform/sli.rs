@@ -100,7 +100,9 @@ pub enum CheckoutOutcome {
     Completed,
     /// Accepted as `payment_pending`: the worker charges the card later.
     Queued,
-    /// Refused by the throttle (429).
+    /// Shed by the throttle (429): the arrival tactic P.1 measures, counted apart and not as a
+    /// submitted order (A.1 counts orders that got past the throttle, as the load scripts do:
+    /// 200s / answers that were not 429).
     Throttled,
     /// Refused for any other reason the shop gave (busy, payment failed, declined, stock…).
     Refused,
@@ -177,8 +179,13 @@ impl Recorder {
     /// A checkout answered after `elapsed`.
     pub fn checkout(&self, outcome: CheckoutOutcome, elapsed: Duration) {
         let c = &self.counters;
-        if outcome == CheckoutOutcome::Invalid {
-            return;
+        match outcome {
+            CheckoutOutcome::Invalid => return,
+            CheckoutOutcome::Throttled => {
+                c.throttled.fetch_add(1, Relaxed);
+                return;
+            }
+            _ => {}
         }
         c.submitted.fetch_add(1, Relaxed);
         match outcome {
@@ -189,11 +196,7 @@ impl Recorder {
                 }
                 self.checkout_latency.observe(elapsed);
             }
-            CheckoutOutcome::Throttled => {
-                c.refused.fetch_add(1, Relaxed);
-                c.throttled.fetch_add(1, Relaxed);
-            }
-            CheckoutOutcome::Refused | CheckoutOutcome::Invalid => {
+            CheckoutOutcome::Refused | CheckoutOutcome::Throttled | CheckoutOutcome::Invalid => {
                 c.refused.fetch_add(1, Relaxed);
             }
         }
@@ -338,7 +341,7 @@ mod tests {
         let get = |name: &str| taken.counters.iter().find(|(n, _)| *n == name).map(|(_, v)| *v).unwrap_or(0);
         assert_eq!(
             (get(series::SUBMITTED), get(series::ACCEPTED), get(series::QUEUED), get(series::REFUSED)),
-            (4, 2, 1, 2)
+            (3, 2, 1, 1)
         );
         assert_eq!(get(series::THROTTLED), 1);
         let latency = &taken.histograms.iter().find(|(n, _)| n == series::LATENCY).unwrap().1;

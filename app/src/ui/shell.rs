@@ -35,13 +35,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_info();
-    // Flips once the WASM has taken over, so tests (and people) can tell the page is live.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     view! {
         <Title text="Retail"/>
         <Router>
-            <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            // "true" once the WASM has taken over all of the page (`mark_hydrated`).
+            <div class="app" data-hydrated="false">
                 <NavBar/>
                 <main>
                     <Routes fallback=NotFoundPage>
@@ -68,5 +66,15 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
         </Router>
+    }
+}
+
+/// Says on the page that hydration has finished, lazily loaded page included: the browser entry
+/// calls it once `hydrate_from_async` has returned (an attribute the view sets statically, so
+/// the app never overwrites it).
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Ok(Some(shell)) = document().query_selector("div.app") {
+        let _ = shell.set_attribute("data-hydrated", "true");
     }
 }

@@ -88,15 +88,17 @@ async fn the_cards_show_the_mix_of_accepted_queued_and_refused_checkouts() {
         StatusCode::TOO_MANY_REQUESTS
     );
 
-    // 8 submitted: 3 paid + 2 queued + 1 cash accepted; 1 declined + 1 throttled refused.
-    let snap = dashboard_when(&app, &ops, |s| counts(s, "a1").1 == 8).await;
-    assert_eq!(counts(&snap, "a1"), (6, 8));
+    // 7 submitted: 3 paid + 2 queued + 1 cash accepted, 1 declined; 1 more shed by the throttle,
+    // which A.1 leaves out (as the load scripts do: 200s / answers that were not 429) and P.1 shows.
+    let throttled_seen = |s: &Value| card(s, "p1")["facts"].to_string().contains("12.5 % (1 of 8)");
+    let snap = dashboard_when(&app, &ops, |s| counts(s, "a1").1 == 7 && throttled_seen(s)).await;
+    assert_eq!(counts(&snap, "a1"), (6, 7));
     let a1 = card(&snap, "a1");
-    assert_eq!(a1["value_text"], "75.00 %");
-    assert!(a1["facts"].to_string().contains("6 / 8 (2 queued)"), "{}", a1["facts"]);
-    assert_eq!(a1["status"]["state"], "page", "a 25 % error rate burns a 99.9 % budget far above 14.4x");
+    assert_eq!(a1["value_text"], "85.71 %");
+    assert!(a1["facts"].to_string().contains("6 / 7 (2 queued)"), "{}", a1["facts"]);
+    assert_eq!(a1["status"]["state"], "page", "a 1 in 7 error rate burns a 99.9 % budget far above 14.4x");
     assert!(a1["status"]["budget"]["remaining_fraction"].as_f64().unwrap() < 0.0, "overspent");
-    assert!((a1["status"]["burn"]["five_minutes"].as_f64().unwrap() - 250.0).abs() < 1e-6);
+    assert!((a1["status"]["burn"]["five_minutes"].as_f64().unwrap() - 1000.0 / 7.0).abs() < 1e-6);
     assert_eq!(a1["status"]["exhaustion"]["kind"], "exhausted");
     assert_eq!(counts(&snap, "p1").1, 6, "latency counts the accepted checkouts only");
     let p1 = card(&snap, "p1");
@@ -119,7 +121,7 @@ async fn the_cards_show_the_mix_of_accepted_queued_and_refused_checkouts() {
     assert!(by_ops, "changes are recorded with who made them: {events}");
 
     let metrics = get_json(&app, &ops, "/admin/metrics").await;
-    assert_eq!(metrics["counters"]["checkout.submitted"], 8, "{metrics}");
+    assert_eq!(metrics["counters"]["checkout.submitted"], 7, "{metrics}");
     assert_eq!(metrics["counters"]["checkout.throttled"], 1);
     assert_eq!(metrics["histograms"]["checkout.latency"]["count"], 6);
     assert!(metrics["histograms"]["checkout.latency"]["p99_ms"].is_number());
