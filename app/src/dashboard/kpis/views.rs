@@ -169,6 +169,8 @@ mod tests {
     fn the_panel_renders_charts_tables_and_the_quarter_form_as_html() {
         let d = super::super::present::panel(&super::super::present::tests::report());
         let html = Owner::new().with(|| view! { <KpiContent d action="/admin/dashboard".to_owned()/> }.to_html());
+        // Without the hydration markers (`<!>`) the renderer places between dynamic parts.
+        let html = html.replace("<!>", "");
         for part in [
             r#"<form method="get" action="/admin/dashboard""#,
             r#"<option value="2026-Q3" selected"#,
