@@ -4,15 +4,20 @@
 pub fn format_cents(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
-    let dollars = (abs / 100).to_string();
-    let mut grouped = String::with_capacity(dollars.len() + dollars.len() / 3);
-    for (i, digit) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
-            grouped.push(',');
+    format!("{sign}${}.{:02}", grouped(abs / 100), abs % 100)
+}
+
+/// `1234567` -> `"1,234,567"`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        grouped.push(digit);
+        out.push(digit);
     }
-    format!("{sign}${grouped}.{:02}", abs % 100)
+    out
 }
 
 /// Parses a price typed by a person (`"12"`, `"12.5"`, `"$1,234.56"`) into cents.

@@ -33,15 +33,8 @@ pub fn spawn(state: AppState) {
 }
 
 async fn purge(state: &AppState) {
-    let keep = 30 * DAY_MS + DAY_MS;
-    let longest =
-        [state.dashboard.settings.availability, state.dashboard.settings.latency, state.dashboard.settings.refund]
-            .iter()
-            .map(|o| o.window_ms())
-            .max()
-            .unwrap_or(keep)
-            .saturating_add(DAY_MS)
-            .max(keep);
+    // A day beyond the longest window, and at least 31 days.
+    let longest = state.dashboard.settings.longest_window_ms().saturating_add(DAY_MS).max(31 * DAY_MS);
     if let Err(err) = store::purge(&state.db, now_ms().saturating_sub(longest)).await {
         tracing::warn!(error = %err, "old dashboard figures not purged");
     }

@@ -67,7 +67,8 @@ impl DashboardSettings {
         })
     }
 
-    fn longest_window_ms(&self) -> i64 {
+    /// The longest window a card or burn rate reads (at least the 3-day burn window).
+    pub(crate) fn longest_window_ms(&self) -> i64 {
         [self.availability, self.latency, self.refund]
             .iter()
             .map(Objective::window_ms)

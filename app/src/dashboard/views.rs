@@ -137,7 +137,7 @@ fn Card(card: SloCard, freshness: Signal<String>) -> impl IntoView {
     };
     let value = if card.configured { card.value_text.clone() } else { "not configured".into() };
     let burn = status.burn;
-    let rows = [BurnWindow::FiveMinutes, BurnWindow::ThirtyMinutes, BurnWindow::OneHour, BurnWindow::SixHours, BurnWindow::ThreeDays]
+    let rows = BurnWindow::ALL
         .into_iter()
         .map(|w| {
             let rate = burn.get(w);

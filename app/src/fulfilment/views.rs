@@ -230,28 +230,24 @@ fn ShipOrderForm(id: i64, ship: ServerAction<ShipOrder>) -> impl IntoView {
 /// Processing → shipped → delivered, the steps done marked, with carrier, tracking and dates.
 #[component]
 pub fn ProgressSteps(progress: OrderProgress) -> impl IntoView {
-    let reached = |stage: Stage| match stage {
-        Stage::Processing => true,
-        Stage::Shipped => progress.shipped_at_ms.is_some(),
-        Stage::Delivered => progress.delivered_at_ms.is_some(),
-    };
+    // A stage is done once it has a date.
     let when = |stage: Stage| match stage {
         Stage::Processing => Some(progress.placed_at_ms),
         Stage::Shipped => progress.shipped_at_ms,
         Stage::Delivered => progress.delivered_at_ms,
     };
-    let steps: Vec<_> = STAGES.into_iter().map(|s| (s, reached(s), when(s))).collect();
+    let steps: Vec<_> = STAGES.into_iter().map(|s| (s, when(s))).collect();
     let current = progress.stage;
     let tracking = progress.carrier.clone().zip(progress.tracking.clone());
     view! {
         <ol class="order-progress" data-testid="order-progress" data-stage=current.as_str()>
-            {steps.into_iter().map(|(stage, done, at)| view! {
+            {steps.into_iter().map(|(stage, at)| { let done = at.is_some(); view! {
                 <li class=if done { "done" } else { "todo" } data-stage=stage.as_str()
                     aria-current=(stage == current).then_some("step")>
                     {if done { "✓ " } else { "" }} {stage.label()}
-                    {at.filter(|_| done).map(|at| view! { <span class="muted">{format!(" · {}", display_utc(at))}</span> })}
+                    {at.map(|at| view! { <span class="muted">{format!(" · {}", display_utc(at))}</span> })}
                 </li>
-            }).collect_view()}
+            }}).collect_view()}
         </ol>
         {tracking.map(|(carrier, tracking)| view! {
             <p data-testid="order-tracking">"Sent with " {carrier} ", tracking number " <code>{tracking}</code></p>

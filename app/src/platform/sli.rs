@@ -172,32 +172,25 @@ impl Recorder {
         }
     }
 
-    pub fn refund_target_ms(&self) -> i64 {
-        self.refund_target_ms
-    }
-
     /// A checkout answered after `elapsed`.
     pub fn checkout(&self, outcome: CheckoutOutcome, elapsed: Duration) {
         let c = &self.counters;
         match outcome {
-            CheckoutOutcome::Invalid => return,
+            CheckoutOutcome::Invalid => {}
             CheckoutOutcome::Throttled => {
                 c.throttled.fetch_add(1, Relaxed);
-                return;
             }
-            _ => {}
-        }
-        c.submitted.fetch_add(1, Relaxed);
-        match outcome {
+            CheckoutOutcome::Refused => {
+                c.submitted.fetch_add(1, Relaxed);
+                c.refused.fetch_add(1, Relaxed);
+            }
             CheckoutOutcome::Completed | CheckoutOutcome::Queued => {
+                c.submitted.fetch_add(1, Relaxed);
                 c.accepted.fetch_add(1, Relaxed);
                 if outcome == CheckoutOutcome::Queued {
                     c.queued.fetch_add(1, Relaxed);
                 }
                 self.checkout_latency.observe(elapsed);
-            }
-            CheckoutOutcome::Refused | CheckoutOutcome::Throttled | CheckoutOutcome::Invalid => {
-                c.refused.fetch_add(1, Relaxed);
             }
         }
     }

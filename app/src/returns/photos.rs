@@ -162,7 +162,7 @@ pub async fn upload(
     let settings = &state.returns;
     let max = settings.policy.max_photos;
     if let Some(id) = return_id {
-        match store::find(&state.db, id).await? {
+        match store::find(state.db.read(), id).await? {
             Some(r) if r.user_id == customer.id() => {
                 if !matches!(r.status, ReturnStatus::Requested | ReturnStatus::Authorized | ReturnStatus::InTransit) {
                     return Err(AppError::Conflict("photos can no longer be added to this return".to_owned()));

@@ -315,7 +315,7 @@ pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -
 /// Authorization: the RMA number, the exchange's stock held (if it is in stock), and for a
 /// "keep it" return the approval and refund at once.
 async fn authorize_in(state: &AppState, tx: &mut Tx, id: i64, who: Who, note: &str, now: i64) -> Result<(), AppError> {
-    let mut ret = store::find_in(tx, id).await?.ok_or_else(not_found)?;
+    let mut ret = store::find(&mut **tx, id).await?.ok_or_else(not_found)?;
     apply(tx, &mut ret, Action::Authorize, who, note, now).await?;
     let reserved = match ret.exchange_product_id {
         Some(product_id) => catalog::store::take_stock(tx, product_id, ret.units).await?,
@@ -507,7 +507,7 @@ pub async fn refund_paid(state: &AppState, return_id: i64, refund_id: i64, refer
     if !refunds::mark_paid(&mut tx, refund_id, reference, now).await? {
         return Ok(false);
     }
-    let mut ret = store::find_in(&mut tx, return_id).await?.ok_or_else(not_found)?;
+    let mut ret = store::find(&mut *tx, return_id).await?.ok_or_else(not_found)?;
     apply(&mut tx, &mut ret, Action::RefundPaid, Who::system(), &format!("refunded to the card ({reference})"), now)
         .await?;
     tx.commit().await?;
@@ -518,7 +518,7 @@ pub async fn refund_paid(state: &AppState, return_id: i64, refund_id: i64, refer
 // The customer's return
 
 async fn own(state: &AppState, customer: &Customer, id: i64) -> Result<StoredReturn, AppError> {
-    match store::find(&state.db, id).await? {
+    match store::find(state.db.read(), id).await? {
         Some(ret) if ret.user_id == customer.id() => Ok(ret),
         _ => Err(not_found()),
     }
@@ -628,7 +628,7 @@ pub async fn queue(state: &AppState, _admin: &Admin, filter: &QueueFilter) -> Re
 }
 
 pub async fn admin_get(state: &AppState, _admin: &Admin, id: i64) -> Result<ReturnDetail, AppError> {
-    let ret = store::find(&state.db, id).await?.ok_or_else(not_found)?;
+    let ret = store::find(state.db.read(), id).await?.ok_or_else(not_found)?;
     detail(state, ret, Actor::Admin).await
 }
 
@@ -639,7 +639,7 @@ pub async fn command(
     id: i64,
     command: AdminCommand,
 ) -> Result<ReturnDetail, AppError> {
-    let mut ret = store::find(&state.db, id).await?.ok_or_else(not_found)?;
+    let mut ret = store::find(state.db.read(), id).await?.ok_or_else(not_found)?;
     let who = Who { actor: Actor::Admin, id: Some(admin.id()) };
     let now = now_ms();
     let mut tx = state.db.begin().await?;

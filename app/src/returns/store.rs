@@ -156,16 +156,10 @@ fn typed(rows: Vec<ReturnRow>) -> Result<Vec<StoredReturn>, AppError> {
     rows.into_iter().map(StoredReturn::try_from).collect()
 }
 
-pub async fn find(db: &Db, id: i64) -> Result<Option<StoredReturn>, AppError> {
+/// The return, read from the pool or inside the caller's transaction (after its lock).
+pub async fn find<'e>(conn: impl Executor<'e, Database = Any>, id: i64) -> Result<Option<StoredReturn>, AppError> {
     let sql = concat!("SELECT ", return_columns!(), " WHERE r.id = $1");
-    let row: Option<ReturnRow> = sqlx::query_as(sql).bind(id).fetch_optional(db.read()).await?;
-    row.map(StoredReturn::try_from).transpose()
-}
-
-/// The return as it is inside `tx` (after the caller's lock).
-pub async fn find_in(tx: &mut Tx, id: i64) -> Result<Option<StoredReturn>, AppError> {
-    let sql = concat!("SELECT ", return_columns!(), " WHERE r.id = $1");
-    let row: Option<ReturnRow> = sqlx::query_as(sql).bind(id).fetch_optional(&mut **tx).await?;
+    let row: Option<ReturnRow> = sqlx::query_as(sql).bind(id).fetch_optional(conn).await?;
     row.map(StoredReturn::try_from).transpose()
 }
 

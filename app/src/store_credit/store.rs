@@ -33,15 +33,6 @@ pub async fn balance(db: &Db, user_id: i64) -> Result<i64, AppError> {
     Ok(balance.unwrap_or(0))
 }
 
-/// The balance read inside `tx` (after `lock`).
-pub async fn balance_in(tx: &mut Tx, user_id: i64) -> Result<i64, AppError> {
-    let balance: Option<i64> = sqlx::query_scalar("SELECT balance_cents FROM store_credit_accounts WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(balance.unwrap_or(0))
-}
-
 /// The balance and the newest 200 entries.
 pub async fn account(db: &Db, user_id: i64) -> Result<CreditAccount, AppError> {
     let rows: Vec<EntryRow> = sqlx::query_as(
@@ -149,18 +140,6 @@ pub async fn debit(
     }
     entry(tx, user_id, -amount_cents, reason, links, note, now_ms).await?;
     Ok(true)
-}
-
-/// Credit spent on `order_id` (its checkout debit), 0 when none.
-pub async fn spent_on_order(db: &Db, order_id: i64) -> Result<i64, AppError> {
-    let spent: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(-amount_cents), 0) AS BIGINT) AS n FROM store_credit_entries \
-         WHERE order_id = $1 AND reason = 'checkout'",
-    )
-    .bind(order_id)
-    .fetch_one(db.read())
-    .await?;
-    Ok(spent)
 }
 
 /// Gives back the store credit an order took at checkout (the order failed: nothing was

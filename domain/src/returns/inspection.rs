@@ -115,7 +115,7 @@ pub struct ReviewedItem {
     pub requested: i64,
 }
 
-/// Checks that `decided` (item id, value) names every item of `items` once, with a value the
+/// Checks that `decided` (item id, value) names every item of `items`, with a value the
 /// item allows: `units` approved from 0 to what was requested. Used for inspection (units
 /// ignored: every item needs a result) and for approval (units checked).
 pub fn check_review(items: &[ReviewedItem], decided: &[(i64, i64)], approving: bool) -> Result<(), ReviewError> {
@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn every_item_is_decided_once() {
+    fn every_item_is_decided() {
         assert_eq!(check_review(&items(), &[(1, 1)], true), Err(ReviewError::MissingItem { name: "Mug".into() }));
         assert_eq!(
             check_review(&items(), &[(1, 1), (2, 1), (9, 1)], false),

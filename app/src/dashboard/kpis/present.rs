@@ -2,10 +2,11 @@
 //! only places text.
 
 use domain::kpi::{CycleTime, DailySeries, ProductReasons, RevenueRetained};
-use domain::money::format_cents;
+use domain::money::{format_cents, grouped};
 
 use super::chart::chart;
 use super::model::{ChartKind, Figure, KpiPanelData, KpiReport, QuarterOption, ReasonRow, SeriesPanel};
+use crate::dashboard::model::percent;
 
 /// What the panel shows for `report`.
 pub fn panel(report: &KpiReport) -> KpiPanelData {
@@ -27,25 +28,8 @@ pub fn panel(report: &KpiReport) -> KpiPanelData {
     }
 }
 
-/// `1,234`.
-pub fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 fn counted(n: u64, (one, many): (&str, &str)) -> String {
     format!("{} {}", grouped(n), if n == 1 { one } else { many })
-}
-
-fn percent(share: f64, decimals: usize) -> String {
-    format!("{:.*} %", decimals, share * 100.0)
 }
 
 fn series_panel(id: &str, title: &str, noun: (&str, &str), series: &DailySeries, kind: ChartKind) -> SeriesPanel {

@@ -18,8 +18,9 @@ struct SlotRow {
 /// `(slot start, events)` of `table`'s rows with `created_at` in [start, end) and `filter`.
 async fn slots(db: &Db, table: &str, filter: &str, start: i64, end: i64) -> Result<Vec<(i64, u64)>, AppError> {
     let sql = format!(
-        "SELECT CAST(created_at / 900000 AS BIGINT) AS slot, CAST(COUNT(*) AS BIGINT) AS n FROM {table} \
-         WHERE created_at >= $1 AND created_at < $2 AND {filter} GROUP BY 1"
+        "SELECT CAST(created_at / {slot} AS BIGINT) AS slot, CAST(COUNT(*) AS BIGINT) AS n FROM {table} \
+         WHERE created_at >= $1 AND created_at < $2 AND {filter} GROUP BY 1",
+        slot = domain::kpi::SLOT_MS
     );
     let rows: Vec<SlotRow> = sqlx::query_as(&sql).bind(start).bind(end).fetch_all(db.read()).await?;
     Ok(rows

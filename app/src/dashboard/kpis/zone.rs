@@ -93,7 +93,8 @@ mod tests {
     #[test]
     fn extreme_instants_take_the_nearest_offset() {
         let berlin = ShopZone::named("Europe/Berlin").unwrap();
-        let _ = berlin.offset_seconds_at(i64::MAX);
-        let _ = berlin.offset_seconds_at(i64::MIN);
+        let at_end = |t: jiff::Timestamp| berlin.offset_seconds_at(t.as_millisecond());
+        assert_eq!(berlin.offset_seconds_at(i64::MAX), at_end(jiff::Timestamp::MAX));
+        assert_eq!(berlin.offset_seconds_at(i64::MIN), at_end(jiff::Timestamp::MIN));
     }
 }

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::common::{
-    use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
+    adopt, use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
 };
 use crate::returns::model::{
     Action, Condition, Disposition, RefundMethod, RefundState, ReturnDetail, ReturnItem, ReturnStatus,
@@ -43,11 +43,7 @@ struct ActionKey {
 fn AdminLive(initial: ReturnDetail) -> impl IntoView {
     let (current, latest) = use_live_return(initial, admin_return);
     let command = ServerAction::<AdminReturnAction>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(detail)) = command.value().get() {
-            latest.set(Some(detail));
-        }
-    });
+    adopt(command.value().into(), latest);
     let key = Memo::new(move |_| {
         current.with(|d| ActionKey {
             actions: d.actions.clone(),

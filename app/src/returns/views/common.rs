@@ -188,6 +188,15 @@ pub fn age_days(now_ms: i64, since_ms: i64) -> i64 {
     now_ms.saturating_sub(since_ms).max(0) / DAY_MS
 }
 
+/// What an action answered replaces the page's copy of the return (`use_live_return`'s `latest`).
+pub fn adopt(value: Signal<Option<Result<ReturnDetail, FnError>>>, latest: RwSignal<Option<ReturnDetail>>) {
+    Effect::new(move |_| {
+        if let Some(Ok(detail)) = value.get() {
+            latest.set(Some(detail));
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::age_days;

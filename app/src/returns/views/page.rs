@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::common::{
-    use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
+    adopt, use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
 };
 use crate::returns::model::{Action, Exchange, ReturnDetail, ReturnSummary};
 use crate::returns::server_fns::{get_return, my_returns, CancelReturn, ChooseExchange, ShipReturn};
@@ -77,13 +77,12 @@ pub fn ReturnPage() -> impl IntoView {
 #[component]
 fn LiveReturn(initial: ReturnDetail) -> impl IntoView {
     let (current, latest) = use_live_return(initial, get_return);
-    let head = Memo::new(move |_| current.get());
     let actions = Memo::new(move |_| current.with(|d| d.actions.clone()));
     let timeline = Memo::new(move |_| current.with(|d| d.timeline.clone()));
     let id = current.with_untracked(|d| d.summary.id);
     view! {
         <section class="panel return-page" data-testid="return-page">
-            {move || view! { <ReturnBody detail=head.get()/> }}
+            {move || view! { <ReturnBody detail=current.get()/> }}
             {move || view! { <CustomerActions id actions=actions.get() latest/> }}
             <Alternatives id current latest/>
             <h2>"Timeline"</h2>
@@ -185,13 +184,4 @@ fn Alternatives(id: i64, current: Memo<ReturnDetail>, latest: RwSignal<Option<Re
             </ActionForm>
         })
     }
-}
-
-/// What an action answered replaces the page's copy of the return.
-fn adopt(value: Signal<Option<Result<ReturnDetail, crate::error::FnError>>>, latest: RwSignal<Option<ReturnDetail>>) {
-    Effect::new(move |_| {
-        if let Some(Ok(detail)) = value.get() {
-            latest.set(Some(detail));
-        }
-    });
 }
