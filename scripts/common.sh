@@ -5,7 +5,10 @@ cd "$ROOT"
 # Tools installed by scripts/setup-tools outside cargo's bin dir (wasm-opt from npm).
 export PATH="$HOME/.cargo/bin:$ROOT/.tools/node_modules/.bin:$PATH"
 
-step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+# Each step says how long the script has run so far (visible progress, and where time goes).
+STARTED_AT="${STARTED_AT:-$(date +%s)}"
+export STARTED_AT
+step() { printf '\n\033[1;34m==> [%4ss] %s\033[0m\n' "$(($(date +%s) - STARTED_AT))" "$*"; }
 note() { printf '    %s\n' "$*"; }
 fail() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
