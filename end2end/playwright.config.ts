@@ -27,10 +27,31 @@ function freshDatabaseUrl(): string {
   return `sqlite://${path.join(dir, 'e2e.db')}`;
 }
 
+/** Specs that change state the whole shop shares; they run after the others, one at a time. */
+const EXCLUSIVE = [/dashboard\.spec\.ts/, /shop\.spec\.ts/];
+
+/** Debian's chromium; Playwright's own browser download is not available here. */
+const browser = {
+  ...devices['Desktop Chrome'],
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
 export default defineConfig({
   testDir: './tests',
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   forbidOnly: !!process.env.CI,
   reporter: 'list',
@@ -41,26 +62,11 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        // Debian's chromium; Playwright's own browser download is not available here.
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
-      },
-    },
+    // Specs that leave the shop as other specs expect it run two at a time (a file's tests in
+    // order); those that change what every page sees (payment faults, the checkout throttle,
+    // the dashboard's live figures, a server restart) run afterwards, alone.
+    { name: 'chromium', testIgnore: EXCLUSIVE, use: browser },
+    { name: 'exclusive', testMatch: EXCLUSIVE, use: browser, dependencies: ['chromium'], workers: 1 },
   ],
   webServer: {
     command: serverBin,

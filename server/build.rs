@@ -13,10 +13,13 @@ fn main() {
         [("", "None"), ("postgres", "Some(Backend::Postgres)"), ("sqlite", "Some(Backend::Sqlite)")]
     {
         let dir = root.join(folder);
-        println!("cargo:rerun-if-changed={}", dir.display());
+        // Only folders that exist: cargo counts a missing path as changed, which reran this
+        // script (and recompiled the server) on every build. A folder added later changes
+        // `migrations/` itself, which is watched.
         let Ok(read) = fs::read_dir(&dir) else {
             continue;
         };
+        println!("cargo:rerun-if-changed={}", dir.display());
         for entry in read.flatten() {
             let path = entry.path();
             if path.extension().and_then(|e| e.to_str()) != Some("sql") {
