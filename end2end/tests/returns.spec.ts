@@ -311,4 +311,53 @@ test.describe('returns without JavaScript', () => {
     await expect(page.getByTestId('cancel-return')).toHaveCount(0);
     await admin.dispose();
   });
+
+  test('the wizard is completed with plain forms, a photo included', async ({ page, playwright, baseURL }) => {
+    const admin = await playwright.request.newContext({ baseURL });
+    await loginAdminApi(admin);
+    await signInFreshCustomer(page, 'wiznojs');
+    const orderId = await deliveredOrder(page, admin);
+
+    await page.goto('/returns/new');
+    await expect(stepCount(page)).toHaveText('Step 1 of 6');
+    await page.locator(`[data-testid="order-choice"][data-order-id="${orderId}"] input`).check();
+    await page.getByTestId('wizard-next').click();
+    await expect(stepCount(page)).toHaveText('Step 2 of 6');
+
+    // The server checks the step and says why it cannot be left (the browser itself refuses
+    // more units than the field's maximum).
+    await page.getByTestId('item-quantity').first().fill('0');
+    await page.getByTestId('wizard-next').click();
+    await expect(stepCount(page)).toHaveText('Step 2 of 6');
+    await expect(page.getByTestId('step-problem')).toHaveClass(/alert-error/);
+    await expect(page.getByTestId('step-problem')).toHaveText('Choose at least one item to return');
+    await page.getByTestId('item-quantity').first().fill('1');
+    await page.getByTestId('wizard-next').click();
+
+    await expect(stepCount(page)).toHaveText('Step 3 of 6');
+    await page.getByLabel('Damaged').check();
+    await page.getByTestId('return-details').fill('The shade arrived cracked');
+    await page.getByTestId('wizard-next').click();
+
+    await expect(stepCount(page)).toHaveText('Step 4 of 6');
+    await page.getByTestId('photo-input').setInputFiles({ name: 'crack.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByTestId('photo-upload').click();
+    await expect(stepCount(page)).toHaveText('Step 4 of 6');
+    await expect(page.getByTestId('draft-photo')).toHaveCount(1);
+    await page.getByTestId('wizard-next').click();
+
+    await expect(stepCount(page)).toHaveText('Step 5 of 6');
+    await page.locator('[data-testid="method-choice"][data-method="store_credit"] input').check();
+    await page.getByTestId('wizard-next').click();
+
+    await expect(stepCount(page)).toHaveText('Step 6 of 6');
+    await expect(page.getByTestId('review')).toContainText('1 photo(s)');
+    await expect(page.getByTestId('refund-estimate')).toBeVisible();
+    await page.getByTestId('wizard-submit').click();
+
+    await expect(page).toHaveURL(/\/returns\/\d+$/);
+    await expect(page.getByTestId('return-page')).toBeVisible();
+    await expect(page.getByTestId('timeline-entry').first()).toBeVisible();
+    await admin.dispose();
+  });
 });

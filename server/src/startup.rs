@@ -258,6 +258,7 @@ fn router(
         .merge(app::payments::api::routes())
         .merge(app::flash_sales::api::routes())
         .merge(app::returns::api::routes())
+        .merge(app::returns::forms::routes())
         .merge(app::fulfilment::api::routes())
         .merge(app::dashboard::api::routes())
         .merge(app::dashboard::kpis::api::routes())

@@ -84,10 +84,11 @@ pub fn path_of(dir: &Path, id: &str, kind: ImageKind) -> PathBuf {
 }
 
 /// The first file field of the form (named `photo`).
+fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::Invalid(format!("the upload could not be read: {}", e.body_text()))
+}
+
 async fn file_field(multipart: &mut Multipart) -> Result<Field<'_>, AppError> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        AppError::Invalid(format!("the upload could not be read: {}", e.body_text()))
-    };
     match multipart.next_field().await.map_err(unreadable)? {
         Some(field) if field.name() == Some("photo") => Ok(field),
         Some(_) => Err(AppError::Invalid("send the photo in a form field named 'photo'".to_owned())),
@@ -159,8 +160,6 @@ pub async fn upload(
     return_id: Option<i64>,
     mut multipart: Multipart,
 ) -> Result<Photo, AppError> {
-    let settings = &state.returns;
-    let max = settings.policy.max_photos;
     if let Some(id) = return_id {
         match store::find(state.db.read(), id).await? {
             Some(r) if r.user_id == customer.id() => {
@@ -171,10 +170,40 @@ pub async fn upload(
             _ => return Err(super::service::not_found()),
         }
     }
+    let field = file_field(&mut multipart).await?;
+    store_field(state, customer, return_id, field).await
+}
+
+/// The photos of a plain form (`<input type="file" name="photo" multiple>`, no JavaScript), as
+/// wizard drafts, one after the other; returns how many were stored. A browser sends an empty
+/// part when no file was chosen: that is "choose a photo". The first refused photo ends it
+/// (those before it stay).
+pub async fn upload_form(state: &AppState, customer: &Customer, mut multipart: Multipart) -> Result<usize, AppError> {
+    let mut stored = 0;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() != Some("photo") || field.file_name().is_none_or(str::is_empty) {
+            continue;
+        }
+        store_field(state, customer, None, field).await?;
+        stored += 1;
+    }
+    if stored == 0 {
+        return Err(AppError::Invalid("choose a photo to upload".to_owned()));
+    }
+    Ok(stored)
+}
+
+async fn store_field(
+    state: &AppState,
+    customer: &Customer,
+    return_id: Option<i64>,
+    field: Field<'_>,
+) -> Result<Photo, AppError> {
+    let settings = &state.returns;
+    let max = settings.policy.max_photos;
     if store::count_photos(&state.db, customer.id(), return_id).await? >= max as i64 {
         return Err(too_many(max));
     }
-    let field = file_field(&mut multipart).await?;
     let written = write(&settings.upload_dir, settings.policy.max_photo_bytes, field).await?;
     let photo = StoredPhoto {
         owner_id: customer.id(),

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use super::draft::{Draft, SavedDraft, StepForm};
 use super::model::{
     AdminActionForm, AdminCommand, CreditAccount, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate,
     ReturnSummary, ReturnableOrder, ReturnsConfig,
@@ -40,11 +41,47 @@ pub async fn exchange_options() -> Result<Vec<ExchangeOption>, FnError> {
     Ok(super::service::exchange_options(&state).await?)
 }
 
-/// Step 6: submits the return; answers its page (RMA number and timeline once authorized).
+/// Step 6: submits the return (and forgets the wizard's draft); answers its page (RMA number
+/// and timeline once authorized).
 #[server(prefix = "/rpc", endpoint = "returns_create", input = Json)]
 pub async fn create_return(request: NewReturn) -> Result<ReturnDetail, FnError> {
     let (state, customer) = crate::accounts::guard::signed_in()?;
-    Ok(super::service::create(&state, &customer, request).await?)
+    Ok(super::drafts::submit(&state, &customer, request).await?)
+}
+
+/// The customer's unfinished return (`order`: the receipt's "Return items" link).
+#[server(prefix = "/rpc", endpoint = "returns_draft")]
+pub async fn return_draft(order: Option<i64>) -> Result<SavedDraft, FnError> {
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    Ok(super::drafts::load(&state, &customer, order).await?)
+}
+
+/// The browser's wizard saves its draft as the customer goes.
+#[server(prefix = "/rpc", endpoint = "returns_draft_save", input = Json)]
+pub async fn save_return_draft(draft: Draft) -> Result<(), FnError> {
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    Ok(super::drafts::save(&state, &customer, &draft).await?)
+}
+
+/// A wizard step posted as a plain form (no JavaScript): moves the draft on and sends the
+/// browser back to the wizard, or to the return's page once submitted.
+#[server(prefix = "/rpc", endpoint = "returns_draft_step")]
+pub async fn return_draft_step(form: StepForm) -> Result<(), FnError> {
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    let page = match super::drafts::step(&state, &customer, &form).await? {
+        super::drafts::Stepped::Wizard => "/returns/new".to_owned(),
+        super::drafts::Stepped::Submitted(id) => format!("/returns/{id}"),
+    };
+    leptos_axum::redirect(&page);
+    Ok(())
+}
+
+/// "Start over": forgets the draft and deletes its photos (a plain form is sent back to the
+/// wizard).
+#[server(prefix = "/rpc", endpoint = "returns_draft_discard")]
+pub async fn discard_return_draft() -> Result<(), FnError> {
+    let (state, customer) = crate::accounts::guard::signed_in()?;
+    Ok(super::drafts::discard(&state, &customer).await?)
 }
 
 /// The customer's returns, newest first.

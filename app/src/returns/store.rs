@@ -568,6 +568,14 @@ pub async fn photos_of(db: &Db, return_id: i64) -> Result<Vec<Photo>, AppError> 
     rows.into_iter().map(|r| StoredPhoto::try_from(r).map(|p| p.photo)).collect()
 }
 
+/// The user's photos not attached to a return yet: the wizard draft's, oldest first.
+pub async fn draft_photos(db: &Db, user_id: i64) -> Result<Vec<Photo>, AppError> {
+    let sql =
+        concat!("SELECT ", photo_columns!(), " WHERE user_id = $1 AND return_id IS NULL ORDER BY uploaded_at, id");
+    let rows: Vec<PhotoRow> = sqlx::query_as(sql).bind(user_id).fetch_all(db.read()).await?;
+    rows.into_iter().map(|r| StoredPhoto::try_from(r).map(|p| p.photo)).collect()
+}
+
 /// Photos of a return, or the user's drafts (`return_id` None).
 pub async fn count_photos(db: &Db, user_id: i64, return_id: Option<i64>) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(

@@ -7,7 +7,6 @@
 mod admin_detail;
 mod admin_queue;
 mod common;
-mod draft;
 mod page;
 mod stepper;
 mod steps;

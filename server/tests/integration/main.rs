@@ -23,5 +23,6 @@ mod kpis;
 mod no_javascript;
 mod ops;
 mod payments;
+mod return_wizard;
 mod returns;
 mod rpc;

@@ -12,14 +12,14 @@ use crate::support::shop::{add_ok, shop, CARD, DECLINED_CARD};
 use crate::support::{login, TestApp, CUSTOMER_PASSWORD};
 
 /// What a browser sends when it submits a form by itself.
-const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+pub(crate) const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// A browser without JavaScript: keeps cookies, shows each redirect instead of following it.
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
-async fn signed_in_browser(app: &TestApp, username: &str, role: Role) -> Client {
+pub(crate) async fn signed_in_browser(app: &TestApp, username: &str, role: Role) -> Client {
     app.signed_in(username, role).await;
     let client = browser();
     assert_eq!(login(app, &client, username, CUSTOMER_PASSWORD).await.status(), StatusCode::OK);
@@ -27,7 +27,7 @@ async fn signed_in_browser(app: &TestApp, username: &str, role: Role) -> Client 
 }
 
 /// Submits a form of the page at `from` to `/rpc/{function}`.
-async fn submit(
+pub(crate) async fn submit(
     app: &TestApp,
     client: &Client,
     from: &str,
@@ -44,11 +44,11 @@ async fn submit(
         .expect("form post")
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub(crate) fn location(response: &reqwest::Response) -> String {
     response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
-async fn html(app: &TestApp, client: &Client, path_or_url: &str) -> (StatusCode, String) {
+pub(crate) async fn html(app: &TestApp, client: &Client, path_or_url: &str) -> (StatusCode, String) {
     let url = if path_or_url.starts_with("http") { path_or_url.to_owned() } else { app.url(path_or_url) };
     let page = client.get(url).header(ACCEPT, BROWSER_ACCEPT).send().await.expect("GET page");
     (page.status(), page.text().await.expect("html"))

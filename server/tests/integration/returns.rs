@@ -12,7 +12,7 @@ use crate::support::{error_of, get_json, post, TestApp};
 
 /// A shop with its photo folder in a fresh temporary directory (removed by the caller's
 /// `Uploads` guard).
-struct Uploads(PathBuf);
+pub(crate) struct Uploads(PathBuf);
 
 impl Drop for Uploads {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Uploads {
 }
 
 impl Uploads {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Uploads(std::env::temp_dir().join(format!("retail-returns-{}", uuid::Uuid::new_v4().simple())))
     }
 
@@ -30,7 +30,7 @@ impl Uploads {
     }
 
     /// Every file in the folder (temporary ones included).
-    fn files(&self) -> Vec<String> {
+    pub(crate) fn files(&self) -> Vec<String> {
         match std::fs::read_dir(&self.0) {
             Ok(entries) => entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
             Err(_) => Vec::new(),
@@ -38,7 +38,7 @@ impl Uploads {
     }
 }
 
-async fn returns_shop(uploads: &Uploads, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn returns_shop(uploads: &Uploads, extra: &[(&str, &str)]) -> TestApp {
     let dir = uploads.dir();
     let mut env = vec![("RETURNS_UPLOAD_DIR", dir.as_str())];
     env.extend_from_slice(extra);
@@ -46,7 +46,7 @@ async fn returns_shop(uploads: &Uploads, extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// A paid card order of `lines` (product id, quantity) by the client's customer.
-async fn paid_order(app: &TestApp, client: &Client, lines: &[(i64, i64)]) -> i64 {
+pub(crate) async fn paid_order(app: &TestApp, client: &Client, lines: &[(i64, i64)]) -> i64 {
     for (product, quantity) in lines {
         add_ok(app, client, *product, *quantity).await;
     }
@@ -57,7 +57,7 @@ async fn paid_order(app: &TestApp, client: &Client, lines: &[(i64, i64)]) -> i64
 }
 
 /// The order's lines as the wizard sees them: (order line id, product id).
-async fn lines_of(app: &TestApp, client: &Client, order_id: i64) -> Vec<(i64, i64)> {
+pub(crate) async fn lines_of(app: &TestApp, client: &Client, order_id: i64) -> Vec<(i64, i64)> {
     let orders = get_json(app, client, "/api/returns/orders").await;
     let order = orders
         .as_array()
@@ -118,7 +118,7 @@ fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     c
 }
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let mut p = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     p.extend(png_chunk(b"IHDR", &[0; 13]));
     p.extend(png_chunk(b"IDAT", &[9; 20]));
@@ -127,7 +127,7 @@ fn png() -> Vec<u8> {
 }
 
 /// Uploads `bytes` as a multipart form with one `photo` field named and typed as given.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     client: &Client,
     path: &str,
@@ -155,7 +155,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-async fn photo_rows(app: &TestApp) -> i64 {
+pub(crate) async fn photo_rows(app: &TestApp) -> i64 {
     app.scalar("SELECT COUNT(*) AS n FROM return_photos").await
 }
 

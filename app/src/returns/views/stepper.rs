@@ -1,10 +1,12 @@
 //! The wizard's progress: "Step k of 6", each step's name, completed steps marked (and
 //! buttons back to them), the current one `aria-current="step"`, and a live region that
-//! announces a step change to screen readers.
+//! announces a step change to screen readers. The buttons back to completed steps post the
+//! wizard's form until the WASM runs.
 
 use leptos::prelude::*;
 
-use super::draft::STEPS;
+use super::wizard::{use_wizard, FORM};
+use crate::returns::draft::{Go, STEPS};
 
 #[component]
 pub fn Stepper(step: Memo<usize>, go: Callback<usize>) -> impl IntoView {
@@ -24,6 +26,7 @@ pub fn Stepper(step: Memo<usize>, go: Callback<usize>) -> impl IntoView {
 
 #[component]
 fn StepMark(number: usize, name: &'static str, step: Memo<usize>, go: Callback<usize>) -> impl IntoView {
+    let kind = use_wizard().button_type();
     let state = move || match number.cmp(&step.get()) {
         std::cmp::Ordering::Less => "done",
         std::cmp::Ordering::Equal => "current",
@@ -34,7 +37,7 @@ fn StepMark(number: usize, name: &'static str, step: Memo<usize>, go: Callback<u
             aria-current=move || (state() == "current").then_some("step")>
             {move || match state() {
                 "done" => view! {
-                    <button type="button" class="step-link" on:click=move |_| go.run(number)>
+                    <button type=kind form=FORM name="form[go]" value=Go::To(number).value() class="step-link" on:click=move |_| go.run(number)>
                         <span class="step-mark" aria-hidden="true">"✓"</span> {name}
                         <span class="visually-hidden">" (completed)"</span>
                     </button>

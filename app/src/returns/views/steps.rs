@@ -1,12 +1,14 @@
 //! The wizard's steps 1, 2, 3, 5 and 6 (step 4, the photos, is `uploader`). Every control is
-//! a real input with its label, so the whole wizard works with the keyboard alone.
+//! a real input with its label, so the whole wizard works with the keyboard alone, and belongs
+//! to the wizard's form (`form=FORM`, named as `return_draft_step` reads it), with its current
+//! value in the server's HTML, so each step can be posted before the WASM has loaded.
 
 use leptos::prelude::*;
 
 use super::common::EstimateLines;
-use super::draft::{line_facts, Draft};
-use super::wizard::use_wizard;
+use super::wizard::{use_wizard, FORM};
 use crate::error::FnError;
+use crate::returns::draft::{line_facts, Draft};
 use crate::returns::model::{
     ExchangeBalance, ExchangeOption, ExchangeQuote, Reason, RefundEstimate, RefundMethod, ReturnEstimate,
     ReturnableLine, ReturnableOrder,
@@ -47,19 +49,13 @@ fn OrderChoice(order: ReturnableOrder) -> impl IntoView {
     let id = order.order_id;
     let ineligible = order.ineligible.clone();
     let disabled = ineligible.is_some();
-    let choose = move |_| {
-        ctx.draft.update(|d| {
-            if d.order_id != Some(id) {
-                let step = d.step;
-                *d = Draft { step, ..Draft::for_order(id) };
-            }
-        })
-    };
+    let choose = move |_| ctx.draft.update(|d| d.choose_order(id));
+    let checked = move || ctx.draft.with(|d| d.order_id == Some(id));
     let window = (!disabled).then(|| format!(" · returnable until {}", display_utc(order.window_ends_at_ms)));
     view! {
         <label class="choice" class:ineligible=disabled data-testid="order-choice" data-order-id=id>
-            <input type="radio" name="return-order" value=id disabled=disabled
-                prop:checked=move || ctx.draft.with(|d| d.order_id == Some(id)) on:change=choose/>
+            <input type="radio" form=FORM name="form[order]" value=id disabled=disabled
+                checked=checked prop:checked=checked on:change=choose/>
             <span>
                 <strong>{format!("Order #{id}")}</strong>
                 {format!(" · placed {}", display_utc(order.created_at_ms))}
@@ -103,6 +99,7 @@ fn ItemChoice(line: ReturnableLine) -> impl IntoView {
         let units = event_target_value(&ev).trim().parse::<i64>().unwrap_or(0);
         ctx.draft.update(|d| d.set_units(id, units));
     };
+    let units = move || ctx.draft.with(|d| d.units(id)).to_string();
     view! {
         <div class="item-choice" data-testid="item-choice" data-line-id=id>
             <label for=input_id.clone()>
@@ -110,8 +107,9 @@ fn ItemChoice(line: ReturnableLine) -> impl IntoView {
                 <span class="muted">{note} {(max > 0).then(|| view! { <Money cents=line.unit_paid_cents/> " each" })}</span>
             </label>
             <input id=input_id type="number" min="0" max=max step="1" inputmode="numeric" disabled=max == 0
+                form=FORM name=format!("form[units][{id}]")
                 aria-label=format!("Units of {} to return", line.name) data-testid="item-quantity"
-                prop:value=move || ctx.draft.with(|d| d.units(id)).to_string() on:input=set/>
+                value=units prop:value=units on:input=set/>
         </div>
     }
 }
@@ -129,7 +127,8 @@ pub fn ReasonStep() -> impl IntoView {
             <legend>"Why are you returning these items?"</legend>
             {Reason::ALL.into_iter().map(|reason| view! {
                 <label class="choice">
-                    <input type="radio" name="return-reason" value=reason.as_str()
+                    <input type="radio" form=FORM name="form[reason]" value=reason.as_str()
+                        checked=move || ctx.draft.with(|d| d.reason == Some(reason))
                         prop:checked=move || ctx.draft.with(|d| d.reason == Some(reason))
                         on:change=move |_| ctx.draft.update(|d| d.reason = Some(reason))/>
                     <span>{reason.label()} {needs_photo(reason).then(|| view! { <span class="badge photo-needed">"photo required"</span> })}</span>
@@ -142,9 +141,11 @@ pub fn ReasonStep() -> impl IntoView {
             </p>
         })}
         <label class="field" for="return-details">"Details (optional)"</label>
-        <textarea id="return-details" name="details" rows="4" maxlength="2000" data-testid="return-details"
+        <textarea id="return-details" form=FORM name="form[details]" rows="4" maxlength="2000" data-testid="return-details"
             prop:value=move || ctx.draft.with(|d| d.details.clone())
-            on:input=move |ev| ctx.draft.update(|d| d.details = event_target_value(&ev))></textarea>
+            on:input=move |ev| ctx.draft.update(|d| d.details = event_target_value(&ev))>
+            {ctx.draft.with_untracked(|d| d.details.clone())}
+        </textarea>
     }
 }
 
@@ -186,7 +187,9 @@ pub fn MethodStep() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || options.get().and_then(Result::ok).filter(|o| !o.is_empty()).map(|options| view! {
                     <MethodChoice method=RefundMethod::Exchange estimate/>
-                    {move || (chosen() == Some(RefundMethod::Exchange)).then(|| view! { <ExchangePicker options=options.clone()/> })}
+                    // Without the WASM the picker cannot appear on choosing: it is always there.
+                    {move || (chosen() == Some(RefundMethod::Exchange) || !ctx.enhanced.get())
+                        .then(|| view! { <ExchangePicker options=options.clone()/> })}
                 })}
             </Transition>
         </fieldset>
@@ -212,7 +215,8 @@ fn MethodChoice(method: RefundMethod, estimate: Resource<Result<Option<ReturnEst
     };
     view! {
         <label class="choice" data-testid="method-choice" data-method=method.as_str()>
-            <input type="radio" name="return-method" value=method.as_str()
+            <input type="radio" form=FORM name="form[method]" value=method.as_str()
+                checked=move || ctx.draft.with(|d| d.method == Some(method))
                 prop:checked=move || ctx.draft.with(|d| d.method == Some(method))
                 on:change=move |_| ctx.draft.update(|d| d.method = Some(method))/>
             <span>{method.label()} <Transition fallback=|| ()><span class="muted">{amount}</span></Transition></span>
@@ -229,7 +233,7 @@ fn ExchangePicker(options: Vec<ExchangeOption>) -> impl IntoView {
     };
     view! {
         <label class="field" for="exchange-product">"Product you want instead"</label>
-        <select id="exchange-product" data-testid="exchange-product" on:change=pick>
+        <select id="exchange-product" form=FORM name="form[exchange_product]" data-testid="exchange-product" on:change=pick>
             <option value="" selected=move || ctx.draft.with(|d| d.exchange_product_id.is_none())>"Choose a product"</option>
             {options.into_iter().map(|o| {
                 let id = o.product_id;

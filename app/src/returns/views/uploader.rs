@@ -1,7 +1,9 @@
 //! Step 4: evidence photos. Files are chosen (a real file input, keyboard-usable) or dropped on
 //! the zone; each is checked by the policy (count, size), uploaded with its own progress bar,
 //! and shown as a thumbnail (served by the shop, so the CSP needs no `blob:`) with a button to
-//! remove it before submitting. A refused file shows the server's message.
+//! remove it before submitting. A refused file shows the server's message. Before the WASM has
+//! loaded the same file input belongs to a plain multipart form (`POST /returns/new/photos`,
+//! back to the wizard) and each photo's Remove button to a form of its own.
 
 use leptos::prelude::*;
 
@@ -10,7 +12,8 @@ use super::wizard::use_wizard;
 #[cfg(feature = "hydrate")]
 use super::wizard::WizardCtx;
 use crate::returns::model::Photo;
-use crate::returns::server_fns::delete_draft_photo;
+use crate::returns::server_fns::{delete_draft_photo, DeleteDraftPhoto};
+use leptos::server_fn::ServerFn;
 
 /// One file sent in this visit.
 #[derive(Clone, Debug)]
@@ -82,14 +85,20 @@ fn DropZone() -> impl IntoView {
         let _ = (ev, ctx);
     };
     view! {
-        <div class="dropzone" class:dragging=dragging data-testid="dropzone"
+        <form class="dropzone" class:dragging=dragging data-testid="dropzone"
+            method="post" enctype="multipart/form-data" action="/returns/new/photos"
+            on:submit=|ev| ev.prevent_default()
             on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
             on:dragleave=move |_| dragging.set(false)
             on:drop=on_drop>
             <p>"Drag photos here, or choose them:"</p>
             <label class="field" for="photo-input">"Photos"</label>
-            <input id="photo-input" type="file" multiple=true accept="image/jpeg,image/png,image/webp" data-testid="photo-input" on:change=on_pick/>
-        </div>
+            <input id="photo-input" name="photo" type="file" multiple=true accept="image/jpeg,image/png,image/webp" data-testid="photo-input" on:change=on_pick/>
+            // Once the WASM runs, a chosen file is sent at once, with its progress.
+            {move || (!ctx.enhanced.get()).then(|| view! {
+                <button type="submit" class="small" data-testid="photo-upload">"Upload"</button>
+            })}
+        </form>
     }
 }
 
@@ -153,7 +162,8 @@ fn DraftPhotos() -> impl IntoView {
 fn DraftPhoto(photo: Photo, failure: RwSignal<Option<String>>) -> impl IntoView {
     let ctx = use_wizard();
     let id = photo.id.clone();
-    let remove = move |_| {
+    let remove = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
         let id = id.clone();
         leptos::task::spawn_local(async move {
             match delete_draft_photo(id.clone()).await {
@@ -168,7 +178,10 @@ fn DraftPhoto(photo: Photo, failure: RwSignal<Option<String>>) -> impl IntoView 
     view! {
         <li data-testid="draft-photo">
             <a href=photo.url.clone() target="_blank" rel="noopener"><img src=photo.url.clone() alt="Uploaded photo"/></a>
-            <button type="button" class="small secondary" data-testid="remove-photo" on:click=remove>"Remove"</button>
+            <form method="post" action=DeleteDraftPhoto::url() on:submit=remove>
+                <input type="hidden" name="photo_id" value=photo.id.clone()/>
+                <button type="submit" class="small secondary" data-testid="remove-photo">"Remove"</button>
+            </form>
         </li>
     }
 }

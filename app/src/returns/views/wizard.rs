@@ -1,21 +1,31 @@
-//! `/returns/new`: the customer's return in six steps. The draft lives in a signal, is copied
-//! to `localStorage` (per user) on every change and restored on load, so a reload or a later
-//! visit resumes it; `?order=N` (the receipt's "Return items" link) starts with that order.
-//! Each step's rules are the domain's (`step_problem`); the server checks them all again.
+//! `/returns/new`: the customer's return in six steps. The draft is the server's (one per
+//! customer, `returns::drafts`): the page opens where the customer stopped, on any device;
+//! `?order=N` (the receipt's "Return items" link) starts with that order. Before the WASM has
+//! loaded (or without JavaScript) every step is a plain form: its fields belong to the form
+//! `wizard-form` (the `form` attribute) and its buttons post it to `return_draft_step`, which
+//! moves the draft on and sends the browser back here. Once hydrated, the same controls change
+//! the draft in the browser, checked as the customer goes by the domain's rules
+//! (`step_problem`), and every change is saved. The server checks everything again on submit.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::draft::{clear, first_open_step, load, save, step_problem, storage_key, Draft, WizardData, STEPS};
 use super::stepper::Stepper;
 use super::steps::{ItemsStep, MethodStep, OrderStep, ReasonStep, ReviewStep};
 use super::uploader::{PhotoStep, Upload};
 use crate::error::FnError;
-use crate::returns::server_fns::{delete_draft_photo, get_returns_config, returnable_orders, CreateReturn};
+use crate::returns::draft::{step_problem, Draft, Go, SavedDraft, WizardData, STEPS};
+use crate::returns::server_fns::{
+    get_returns_config, return_draft, returnable_orders, save_return_draft, CreateReturn, DiscardReturnDraft,
+    ReturnDraftStep,
+};
 use crate::ui::components::resource_view;
 use crate::ui::errors::ActionError;
-use crate::ui::session_info::use_session_info;
+
+/// The id of the form every step's fields and buttons belong to.
+pub const FORM: &str = "wizard-form";
 
 /// The wizard's shared state, in context for its steps.
 #[derive(Clone, Copy)]
@@ -26,44 +36,52 @@ pub struct WizardCtx {
     pub uploads: RwSignal<Vec<Upload>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub counter: StoredValue<u64>,
-    /// The draft's `localStorage` key, once the stored draft was restored.
-    pub key: RwSignal<Option<String>>,
+    /// The WASM runs: buttons act in the browser instead of posting the step's form.
+    pub enhanced: RwSignal<bool>,
 }
 
 pub fn use_wizard() -> WizardCtx {
     expect_context::<WizardCtx>()
 }
 
-#[component]
-pub fn NewReturnPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_wizard());
-    view! {
-        <Title text="Return items · Retail"/>
-        {resource_view(data, "Loading your orders…", |data| view! { <Wizard data/> })}
+impl WizardCtx {
+    /// `type` of a wizard button: it posts the step's form until the WASM runs.
+    pub fn button_type(self) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        move || if self.enhanced.get() { "button" } else { "submit" }
     }
 }
 
-async fn load_wizard() -> Result<WizardData, FnError> {
+#[component]
+pub fn NewReturnPage() -> impl IntoView {
+    let wanted = use_query_map().with_untracked(|q| q.get("order").and_then(|v| v.parse::<i64>().ok()));
+    let data = Resource::new(|| (), move |_| load_wizard(wanted));
+    view! {
+        <Title text="Return items · Retail"/>
+        {resource_view(data, "Loading your orders…", |(data, saved)| view! { <Wizard data saved/> })}
+    }
+}
+
+async fn load_wizard(wanted: Option<i64>) -> Result<(WizardData, SavedDraft), FnError> {
     let config = get_returns_config().await?;
     let orders = returnable_orders().await?;
-    Ok(WizardData { config, orders })
+    let saved = return_draft(wanted).await?;
+    Ok((WizardData { config, orders }, saved))
 }
 
 #[component]
-fn Wizard(data: WizardData) -> impl IntoView {
-    let wanted = use_query_map().with_untracked(|q| q.get("order").and_then(|v| v.parse::<i64>().ok()));
-    let initial = wanted.map(Draft::for_order).unwrap_or_default();
-    let initial = Draft { step: first_open_step(&initial, &data), ..initial };
+fn Wizard(data: WizardData, saved: SavedDraft) -> impl IntoView {
     let ctx = WizardCtx {
-        draft: RwSignal::new(initial),
+        draft: RwSignal::new(saved.draft),
         data: StoredValue::new(data),
         uploads: RwSignal::new(Vec::new()),
         counter: StoredValue::new(0),
-        key: RwSignal::new(None),
+        enhanced: RwSignal::new(false),
     };
     provide_context(ctx);
-    let resumed = RwSignal::new(false);
-    keep_draft(ctx, wanted, resumed);
+    // Effects run in the browser only, once hydrated.
+    Effect::new(move |_| ctx.enhanced.set(true));
+    keep_saving(ctx);
+    let resumed = RwSignal::new(saved.resumed);
     let step = Memo::new(move |_| ctx.draft.with(|d| d.step));
     focus_heading_on_change(step);
     let go = Callback::new(move |n: usize| ctx.draft.update(|d| d.step = n));
@@ -75,7 +93,10 @@ fn Wizard(data: WizardData) -> impl IntoView {
             <div class="wizard-body" data-testid="wizard-body" data-step=move || step.get()>
                 {move || step_view(step.get())}
             </div>
-            <WizardNav step/>
+            <form id=FORM method="post" action=ReturnDraftStep::url() on:submit=|ev| ev.prevent_default()>
+                <input type="hidden" name="form[step]" value=move || step.get()/>
+                <WizardNav step/>
+            </form>
         </section>
     }
 }
@@ -91,62 +112,63 @@ fn step_view(step: usize) -> AnyView {
     }
 }
 
-/// Restores the signed-in customer's stored draft once (unless `?order=` names another order)
-/// and then stores every change.
-fn keep_draft(ctx: WizardCtx, wanted: Option<i64>, resumed: RwSignal<bool>) {
-    let info = use_session_info();
-    Effect::new(move |_| {
-        if ctx.key.with_untracked(Option::is_some) {
+/// Saves every change of the draft made in the browser, one save at a time and the newest
+/// last (a change made while a save is on its way is saved after it).
+fn keep_saving(ctx: WizardCtx) {
+    let busy = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    Effect::new(move |previous: Option<()>| {
+        ctx.draft.track();
+        // The first run is the draft the server sent.
+        if previous.is_none() {
             return;
         }
-        let Some(user) = info.get().and_then(Result::ok).and_then(|i| i.user) else {
+        if busy.get_value() {
+            again.set_value(true);
             return;
-        };
-        let key = storage_key(user.id);
-        let draft = match (load(&key), wanted) {
-            (Some(stored), Some(order)) if stored.order_id != Some(order) => Draft::for_order(order),
-            (Some(stored), _) => {
-                resumed.set(stored.step > 1 || stored.order_id.is_some());
-                stored
+        }
+        busy.set_value(true);
+        leptos::task::spawn_local(async move {
+            loop {
+                again.set_value(false);
+                if let Err(err) = save_return_draft(ctx.draft.get_untracked()).await {
+                    leptos::logging::warn!("the return draft could not be saved: {}", err.message);
+                }
+                if !again.get_value() {
+                    break;
+                }
             }
-            (None, _) => ctx.draft.get_untracked(),
-        };
-        let step = ctx.data.with_value(|data| first_open_step(&draft, data));
-        ctx.draft.set(Draft { step, ..draft });
-        ctx.key.set(Some(key));
-    });
-    Effect::new(move |_| {
-        let draft = ctx.draft.get();
-        if let Some(key) = ctx.key.get() {
-            save(&key, &draft);
-        }
+            busy.set_value(false);
+        });
     });
 }
 
-/// "We kept your unfinished return", with a way to start over.
+/// "We kept your unfinished return", with a way to start over (a plain form too).
 #[component]
 fn Resumed(resumed: RwSignal<bool>) -> impl IntoView {
     let ctx = use_wizard();
-    let start_over = move |_| {
-        let photos = ctx.draft.with_untracked(|d| d.photos.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
-        for id in photos {
-            leptos::task::spawn_local(async move {
-                let _ = delete_draft_photo(id).await;
-            });
-        }
+    let start_over = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            let _ = crate::returns::server_fns::discard_return_draft().await;
+        });
         ctx.uploads.set(Vec::new());
         ctx.draft.set(Draft::default());
         resumed.set(false);
     };
     move || {
         resumed.get().then(|| view! {
-            <p class="alert alert-ok" data-testid="draft-resumed">"We kept your unfinished return: continue where you stopped. "
-                <button type="button" class="small secondary" on:click=start_over>"Start over"</button></p>
+            <form class="alert alert-ok" data-testid="draft-resumed" method="post" action=DiscardReturnDraft::url() on:submit=start_over>
+                "We kept your unfinished return: continue where you stopped. "
+                <button type="submit" class="small secondary">"Start over"</button>
+            </form>
         })
     }
 }
 
 /// Back, Next (refused with the rule's message while the step does not pass), and Submit.
+/// Without the WASM they post the step's form; the first, hidden one is the form's default
+/// button, so Enter in a field means Next.
 #[component]
 fn WizardNav(step: Memo<usize>) -> impl IntoView {
     let ctx = use_wizard();
@@ -158,26 +180,37 @@ fn WizardNav(step: Memo<usize>) -> impl IntoView {
         }
         ctx.draft.with(|d| ctx.data.with_value(|data| step_problem(s, d, data)))
     });
-    let tried = RwSignal::new(false);
-    Effect::new(move |_| {
-        step.with(|_| ());
-        tried.set(false);
+    // A refusal of the server (a plain form posted) is shown until the step changes.
+    let refused = ctx.draft.with_untracked(|d| d.problem.clone());
+    let tried = RwSignal::new(refused.is_some());
+    Effect::new(move |previous: Option<usize>| {
+        let now = step.get();
+        if previous.is_some_and(|p| p != now) {
+            tried.set(false);
+            ctx.draft.update(|d| d.problem = None);
+        }
+        now
     });
     let back = move |_| ctx.draft.update(|d| d.step = d.step.saturating_sub(1).max(1));
     let next = move |_| match problem.get_untracked() {
         None => ctx.draft.update(|d| d.step = d.step.saturating_add(1).min(STEPS.len())),
         Some(_) => tried.set(true),
     };
+    let kind = ctx.button_type();
+    let shown = move || ctx.draft.with(|d| d.problem.clone()).or_else(|| problem.get());
     view! {
+        <button type=kind name="form[go]" value=Go::Next.value() class="visually-hidden" tabindex="-1" aria-hidden="true"
+            disabled=move || ctx.enhanced.get()>"Next"</button>
         <div class="wizard-problem" aria-live="polite">
-            {move || problem.get().map(|p| view! {
+            {move || shown().map(|p| view! {
                 <p class=move || if tried.get() { "alert alert-error" } else { "field-hint" } data-testid="step-problem">{p}</p>
             })}
         </div>
         <div class="wizard-nav">
-            <button type="button" class="secondary" data-testid="wizard-back" disabled=move || step.get() == 1 on:click=back>"Back"</button>
+            <button type=kind name="form[go]" value=Go::Back.value() class="secondary" data-testid="wizard-back"
+                disabled=move || step.get() == 1 on:click=back>"Back"</button>
             {move || if step.get() < STEPS.len() {
-                view! { <button type="button" data-testid="wizard-next" on:click=next>"Next"</button> }.into_any()
+                view! { <button type=kind name="form[go]" value=Go::Next.value() data-testid="wizard-next" on:click=next>"Next"</button> }.into_any()
             } else {
                 view! { <SubmitButton/> }.into_any()
             }}
@@ -185,7 +218,7 @@ fn WizardNav(step: Memo<usize>) -> impl IntoView {
     }
 }
 
-/// Submits the return; on success the draft is forgotten and the return's page opens.
+/// Submits the return; on success the return's page opens (the server forgot the draft).
 #[component]
 fn SubmitButton() -> impl IntoView {
     let ctx = use_wizard();
@@ -193,10 +226,6 @@ fn SubmitButton() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(detail)) = create.value().get() {
-            if let Some(key) = ctx.key.get_untracked() {
-                clear(&key);
-            }
-            ctx.key.set(None);
             navigate(&format!("/returns/{}", detail.summary.id), Default::default());
         }
     });
@@ -206,7 +235,8 @@ fn SubmitButton() -> impl IntoView {
         }
     };
     view! {
-        <button type="button" data-testid="wizard-submit" disabled=move || create.pending().get() on:click=submit>
+        <button type=ctx.button_type() name="form[go]" value=Go::Submit.value() data-testid="wizard-submit"
+            disabled=move || create.pending().get() on:click=submit>
             {move || if create.pending().get() { "Submitting…" } else { "Submit return" }}
         </button>
         <ActionError value=create.value()/>

@@ -1,0 +1,30 @@
+//! The wizard's photo step as a plain form (no JavaScript): `POST /returns/new/photos`,
+//! multipart, stores the chosen photos as drafts and sends the browser back to the wizard, with
+//! the refusal shown at the step when a photo is refused. With JavaScript the wizard uploads
+//! each file through the JSON API instead, with a progress bar.
+
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use axum::Router;
+
+use super::draft::capitalize;
+use super::{drafts, photos};
+use crate::accounts::guard::Customer;
+use crate::platform::{AppError, AppState};
+
+/// Multipart bodies are bounded per photo by the policy (counted as each photo streams).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/returns/new/photos", post(upload)).layer(DefaultBodyLimit::disable())
+}
+
+async fn upload(State(state): State<AppState>, customer: Customer, multipart: Multipart) -> Result<Redirect, AppError> {
+    match photos::upload_form(&state, &customer, multipart).await {
+        Ok(_) => drafts::refuse(&state, &customer, None).await?,
+        Err(err) if err.status().is_client_error() => {
+            drafts::refuse(&state, &customer, Some(capitalize(&err.public_message()))).await?
+        }
+        Err(err) => return Err(err),
+    }
+    Ok(Redirect::to("/returns/new"))
+}

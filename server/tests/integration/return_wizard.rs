@@ -1,0 +1,120 @@
+//! The returns wizard without JavaScript: every step is a plain form posted to
+//! `return_draft_step` (and the photos to `/returns/new/photos`), the draft is the server's, and
+//! each answer sends the browser back to the wizard, which shows the next step (or why not) in
+//! its HTML, until the submit lands on the return's page.
+
+use app::accounts::Role;
+use reqwest::{Client, StatusCode};
+
+use crate::no_javascript::{html, location, signed_in_browser, submit};
+use crate::returns::{lines_of, paid_order, photo_rows, png, returns_shop, upload, Uploads};
+use crate::support::TestApp;
+
+/// Posts the wizard's form at `step` with the button `go` and the step's fields.
+async fn step(app: &TestApp, client: &Client, step: usize, go: &str, fields: &[(&str, &str)]) -> String {
+    let step_text = step.to_string();
+    let mut form = vec![("form[step]", step_text.as_str()), ("form[go]", go)];
+    form.extend_from_slice(fields);
+    let answer = submit(app, client, "/returns/new", "returns_draft_step", &form).await;
+    assert_eq!(answer.status(), StatusCode::FOUND, "a plain form is redirected");
+    location(&answer)
+}
+
+/// The wizard as the browser shows it now.
+async fn wizard(app: &TestApp, client: &Client) -> String {
+    let (status, page) = html(app, client, "/returns/new").await;
+    assert_eq!(status, StatusCode::OK);
+    page
+}
+
+fn shows_step(page: &str, n: usize) -> bool {
+    page.contains(&format!("Step {n} of 6"))
+}
+
+#[tokio::test]
+async fn the_wizard_works_without_javascript_from_the_order_to_the_submitted_return() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = signed_in_browser(&app, "alice", Role::Customer).await;
+    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let (order_text, units_field) = (order.to_string(), format!("form[units][{line}]"));
+
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 1) && page.contains(r#"action="/rpc/returns_draft_step""#), "{page}");
+    assert!(page.contains(r#"name="form[order]""#) && page.contains(&format!(r#"value="{order}""#)));
+
+    assert_eq!(step(&app, &alice, 1, "next", &[("form[order]", &order_text)]).await, "/returns/new");
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 2) && page.contains(&format!(r#"name="{units_field}""#)), "{page}");
+
+    // More than was bought: the step stays, says why and keeps what was typed.
+    step(&app, &alice, 2, "next", &[(&units_field, "3")]).await;
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 2) && page.contains("Only 2 unit(s) of") && page.contains(r#"value="3""#), "{page}");
+    step(&app, &alice, 2, "next", &[(&units_field, "1")]).await;
+    step(&app, &alice, 3, "next", &[("form[reason]", "damaged"), ("form[details]", "cracked shade")]).await;
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 4) && page.contains(r#"action="/returns/new/photos""#), "{page}");
+
+    // "Damaged" needs a photo; a text file named .jpg is refused with nothing stored.
+    step(&app, &alice, 4, "next", &[]).await;
+    assert!(shows_step(&wizard(&app, &alice).await, 4), "no photo yet");
+    let refused = upload(&app, &alice, "/returns/new/photos", "crack.jpg", "image/jpeg", b"not an image").await;
+    assert_eq!((refused.status(), location(&refused)), (StatusCode::SEE_OTHER, "/returns/new".to_owned()));
+    assert!(wizard(&app, &alice).await.contains("not a JPEG, PNG or WebP"), "the refusal is on the page");
+    assert_eq!(photo_rows(&app).await, 0);
+    let stored = upload(&app, &alice, "/returns/new/photos", "crack.png", "image/png", &png()).await;
+    assert_eq!(stored.status(), StatusCode::SEE_OTHER);
+    let page = wizard(&app, &alice).await;
+    assert!(page.contains(r#"data-testid="draft-photo""#) && page.contains(r#"action="/rpc/returns_delete_photo""#));
+
+    step(&app, &alice, 4, "next", &[]).await;
+    step(&app, &alice, 5, "next", &[("form[method]", "store_credit")]).await;
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 6) && page.contains(r#"data-testid="refund-estimate""#), "{page}");
+
+    let submitted = step(&app, &alice, 6, "submit", &[]).await;
+    let id: i64 = submitted.strip_prefix("/returns/").and_then(|id| id.parse().ok()).expect("the return's page");
+    let (status, page) = html(&app, &alice, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("cracked shade") || page.contains("Damaged"), "{page}");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) AS n FROM return_items WHERE return_id = {id}")).await, 1);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) AS n FROM return_photos WHERE return_id = {id}")).await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM return_drafts").await, 0, "the draft is gone");
+    assert!(shows_step(&wizard(&app, &alice).await, 1), "a new return starts afresh");
+}
+
+#[tokio::test]
+async fn a_draft_is_resumed_on_another_device_and_start_over_deletes_it_with_its_photos() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = signed_in_browser(&app, "alice", Role::Customer).await;
+    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    step(&app, &alice, 1, "next", &[("form[order]", &order.to_string())]).await;
+    assert_eq!(
+        upload(&app, &alice, "/returns/new/photos", "a.png", "image/png", &png()).await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    let phone = crate::no_javascript::browser();
+    assert_eq!(
+        crate::support::login(&app, &phone, "alice", crate::support::CUSTOMER_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let page = wizard(&app, &phone).await;
+    assert!(shows_step(&page, 2) && page.contains(r#"data-testid="draft-resumed""#), "{page}");
+
+    let discarded = submit(&app, &phone, "/returns/new", "returns_draft_discard", &[]).await;
+    let back = location(&discarded);
+    assert_eq!((discarded.status(), back.trim_end_matches('?')), (StatusCode::FOUND, app.url("/returns/new").as_str()));
+    assert!(shows_step(&wizard(&app, &phone).await, 1));
+    assert_eq!((photo_rows(&app).await, app.scalar("SELECT COUNT(*) AS n FROM return_drafts").await), (0, 0));
+    assert!(uploads_are_empty(&uploads), "the photo's file went with its row");
+}
+
+fn uploads_are_empty(uploads: &Uploads) -> bool {
+    uploads.files().is_empty()
+}
