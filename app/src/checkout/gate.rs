@@ -107,7 +107,7 @@ impl CheckoutGate {
             Ok(()) => Ok(()),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                metrics::counter!("orders_rejected_total", "reason" => "throttled").increment(1);
+                // Counted once, with every other refusal, by the checkout service (`busy`).
                 Err(AppError::Busy { retry_after_secs: wait.as_secs().max(1) })
             }
         }

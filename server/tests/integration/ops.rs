@@ -234,6 +234,34 @@ async fn pending_jobs_and_breaker_state_are_current_while_the_breaker_is_open() 
     assert_eq!(sample(&text, "circuit_breaker_state{state=\"half_open\"}"), Some(0.0));
 }
 
+#[tokio::test]
+async fn a_throttled_checkout_is_counted_once_among_the_rejected() {
+    // Exact counters of the process-wide recorder: no other test's servers may add to them.
+    if !alone_in_a_process("ops::a_throttled_checkout_is_counted_once_among_the_rejected") {
+        return;
+    }
+    let app = spawn_app_with(&[("THROTTLING_MAX_RPS", "1"), ("THROTTLING_BURST", "1")]).await;
+    let lamp = app.product("Lamp", 1_000, 10).await;
+    let customer = app.signed_in("hasty", Role::Customer).await;
+    let added = post(&app, &customer, "/api/cart/add", json!({ "product_id": lamp, "quantity": 1 })).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let body = json!({ "payment_method": "cash" });
+    assert_eq!(post(&app, &customer, "/api/checkout", body.clone()).await.status(), StatusCode::OK);
+    let added = post(&app, &customer, "/api/cart/add", json!({ "product_id": lamp, "quantity": 1 })).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    assert_eq!(post(&app, &customer, "/api/checkout", body).await.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, "orders_submitted_total"), Some(2.0), "{text}");
+    let rejected: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("orders_rejected_total{"))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    assert_eq!(rejected, 1.0, "one refused checkout, one rejection:\n{text}");
+    assert_eq!(sample(&text, "orders_rejected_total{reason=\"busy\"}"), Some(1.0), "{text}");
+}
+
 // ---- migrations ----------------------------------------------------------------------------
 
 fn expected_migrations(app: &TestApp) -> i64 {
