@@ -117,7 +117,7 @@ async fn attempt(
         cart: &cart,
         method,
         card: card.as_ref().map(Card::summary),
-        credit_cents: split.credit_cents,
+        split,
         owner: &state.instance_id,
         lease_until: now.saturating_add(state.checkout.lease_ms),
         now_ms: now,

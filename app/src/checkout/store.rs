@@ -17,6 +17,7 @@ use crate::orders::store::{self as orders, NewOrder};
 use crate::orders::{OrderStatus, PaymentMethod};
 use crate::payments::store::{self as payments, NewPayment, PaymentStatus};
 use crate::platform::{AppError, Db, Tx};
+use domain::returns::credit::PaymentSplit;
 
 /// What an idempotency key remembers.
 #[derive(Clone, Debug)]
@@ -148,8 +149,9 @@ pub struct Reservation<'a> {
     pub cart: &'a Cart,
     pub method: PaymentMethod,
     pub card: Option<CardSummary>,
-    /// Store credit paying first (taken from the customer's balance in the reservation).
-    pub credit_cents: i64,
+    /// How the total is paid: store credit first (taken from the customer's balance in the
+    /// reservation), the rest by card or cash (`domain::returns::credit::split_payment`).
+    pub split: PaymentSplit,
     /// The instance that will charge the card, and until when its checkout may be in flight.
     pub owner: &'a str,
     pub lease_until: i64,
@@ -277,8 +279,8 @@ async fn explain(db: &Db, r: &Reservation<'_>, refused: Refused) -> Result<Reser
 async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppError> {
     let totals = &r.cart.totals;
     // What the card (or cash on delivery) pays after the store credit.
-    let to_pay = totals.grand_total_cents.saturating_sub(r.credit_cents).max(0);
-    let status = match (r.credit_cents > 0, to_pay) {
+    let to_pay = r.split.card_cents;
+    let status = match (r.split.credit_cents > 0, to_pay) {
         (true, 0) => OrderStatus::Paid,
         _ => OrderStatus::at_reservation(r.method, to_pay),
     };
@@ -314,7 +316,7 @@ async fn spend_credit(tx: &mut Tx, r: &Reservation<'_>, order_id: i64) -> Result
     use crate::store_credit::store::{self as credit, Links};
     use domain::returns::credit::CreditReason;
     let links = Links { return_id: None, order_id: Some(order_id) };
-    credit::debit(tx, r.user_id, r.credit_cents, CreditReason::Checkout, links, "", r.now_ms).await
+    credit::debit(tx, r.user_id, r.split.credit_cents, CreditReason::Checkout, links, "", r.now_ms).await
 }
 
 /// Takes the key for this attempt; false when it is already taken (and not expired). An

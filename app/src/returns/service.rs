@@ -197,6 +197,28 @@ pub async fn estimate(state: &AppState, customer: &Customer, request: &NewReturn
     })
 }
 
+/// A replacement dearer than the refund is paid from store credit when the exchange is settled:
+/// a customer whose balance cannot pay it is told now, not after the parcel was inspected.
+async fn check_exchange_is_payable(state: &AppState, customer: &Customer, request: &NewReturn) -> Result<(), AppError> {
+    if request.method != RefundMethod::Exchange {
+        return Ok(());
+    }
+    let Some(ExchangeQuote { balance: ExchangeBalance::CustomerPays(owed), .. }) =
+        estimate(state, customer, request).await?.exchange
+    else {
+        return Ok(());
+    };
+    let balance = credit::balance(&state.db, customer.id()).await?;
+    if balance >= owed {
+        return Ok(());
+    }
+    Err(AppError::Invalid(format!(
+        "the replacement costs {} more than your refund: the difference is paid from store credit, and your balance is {}; choose a product that costs less, or store credit",
+        domain::money::format_cents(owed),
+        domain::money::format_cents(balance)
+    )))
+}
+
 fn total_units(units: &[(i64, i64)]) -> i64 {
     units.iter().map(|(_, n)| *n).fold(0, i64::saturating_add)
 }
@@ -274,6 +296,7 @@ async fn review_reason(
 pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -> Result<ReturnDetail, AppError> {
     let policy = &state.returns.policy;
     check_request(policy, &request)?;
+    check_exchange_is_payable(state, customer, &request).await?;
     let now = now_ms();
     let units = pairs(&request.items);
     let mut tx = state.db.begin().await?;

@@ -780,6 +780,24 @@ async fn to_approved(app: &TestApp, customer: &Client, ops: &Client, id: i64) {
 }
 
 #[tokio::test]
+async fn a_pricier_exchange_the_store_credit_cannot_pay_is_refused_when_requested_not_after_inspection() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let mug = app.product("Mug", 1_000, 10).await;
+    let lamp = app.product("Lamp", 9_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let order = paid_order(&app, &alice, &[(mug, 1)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = exchange_for(request(order, &[(line, 1)], "no_longer_wanted", "exchange"), lamp);
+
+    let (status, refused) = create(&app, &alice, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["error"].as_str().unwrap_or_default().contains("more than your refund"), "{refused}");
+    assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM returns").await, 0, "nothing is stored");
+    assert_eq!(stock_of(&app, lamp).await, 10, "no replacement held");
+}
+
+#[tokio::test]
 async fn an_exchange_holds_the_replacement_and_a_sold_out_one_is_offered_alternatives_not_refunded() {
     let uploads = Uploads::new();
     let app = returns_shop(&uploads, &[]).await;
@@ -1006,9 +1024,9 @@ async fn draft_photos_never_submitted_are_deleted_after_their_time_file_and_row(
     let backdate = format!("UPDATE return_photos SET uploaded_at = uploaded_at - {two_days} WHERE id = '{late}'");
     sqlx::query(&backdate).execute(app.db.write()).await.expect("backdate");
     let restarted = app.restart().await;
+    // The sweep deletes the row, then the file: wait for both.
     crate::support::wait_until("the worker's sweep", std::time::Duration::from_secs(10), || async {
-        restarted.scalar("SELECT COUNT(*) AS n FROM return_photos").await == 1
+        restarted.scalar("SELECT COUNT(*) AS n FROM return_photos").await == 1 && stored_files(&uploads).len() == 1
     })
     .await;
-    assert_eq!(stored_files(&uploads).len(), 1);
 }

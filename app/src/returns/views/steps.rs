@@ -267,7 +267,9 @@ fn EstimateExplained(estimate: ReturnEstimate, method: Option<RefundMethod>) -> 
 #[component]
 fn QuoteInfo(quote: ExchangeQuote) -> impl IntoView {
     let balance = match quote.balance {
-        ExchangeBalance::CustomerPays(c) => format!("You pay the difference: {}", format_cents(c)),
+        ExchangeBalance::CustomerPays(c) => {
+            format!("You pay the difference from your store credit: {}", format_cents(c))
+        }
         ExchangeBalance::CustomerCredited(c) => format!("The difference becomes store credit: {}", format_cents(c)),
         ExchangeBalance::Even => "Even exchange: nothing to pay.".to_owned(),
     };
