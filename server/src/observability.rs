@@ -143,16 +143,26 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Values that only change while nobody updates them are refreshed now: the payment queue
-/// (the worker leaves it alone while the breaker is open) and the breaker state.
+/// Sets a queue-length gauge from the database, at most 1 s late; a slow or failing count
+/// leaves the last value (and says so at debug level).
+async fn refresh_queue_gauge<E: std::fmt::Display>(
+    name: &'static str,
+    count: impl std::future::Future<Output = Result<i64, E>>,
+) {
+    match tokio::time::timeout(Duration::from_secs(1), count).await {
+        Ok(Ok(n)) => metrics::gauge!(name).set(n as f64),
+        Ok(Err(err)) => tracing::debug!(error = %err, gauge = name, "queue gauge not refreshed"),
+        Err(_) => tracing::debug!(gauge = name, "queue gauge not refreshed: the database took over 1 s"),
+    }
+}
+
+/// Values that change while nobody updates them are refreshed now: the payment and refund
+/// queues (counted here rather than on every pass of their workers, which also pause while the
+/// breaker is open) and the breaker state.
 async fn render(metrics: &Metrics) -> String {
     let state = &metrics.state;
-    let pending = tokio::time::timeout(Duration::from_secs(1), app::payments::store::pending_jobs(&state.db)).await;
-    match pending {
-        Ok(Ok(n)) => metrics::gauge!("payment_jobs_pending").set(n as f64),
-        Ok(Err(err)) => tracing::debug!(error = %err, "payment_jobs_pending not refreshed"),
-        Err(_) => tracing::debug!("payment_jobs_pending not refreshed: the database took over 1 s"),
-    }
+    refresh_queue_gauge("payment_jobs_pending", app::payments::store::pending_jobs(&state.db)).await;
+    refresh_queue_gauge("refunds_pending", app::returns::refunds::pending_count(&state.db)).await;
     let breaker = match state.payments.status().state {
         "closed" => Some(BreakerState::Closed),
         "open" => Some(BreakerState::Open),

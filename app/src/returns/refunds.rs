@@ -238,6 +238,7 @@ async fn claim(db: &Db, refund: &StoredRefund, owner: &str, until_ms: i64) -> Re
     Ok(claimed.rows_affected() == 1)
 }
 
+/// The refund queue's length, for the `refunds_pending` gauge (refreshed when /metrics is read).
 pub async fn pending_count(db: &Db) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) AS n FROM refunds WHERE status = 'pending'").fetch_one(db.read()).await?)
 }
@@ -289,7 +290,6 @@ async fn sweep_drafts_when_due(state: &AppState, due_ms: i64) -> i64 {
 /// Runs the refunds that are due now; returns how many it ran.
 pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
     let now = now_ms();
-    metrics::gauge!("refunds_pending").set(pending_count(&state.db).await? as f64);
     if let Some(wait) = state.payments.open_for_ms(now) {
         tokio::time::sleep(Duration::from_millis(wait.clamp(0, 1_000) as u64)).await;
         return Ok(0);

@@ -44,8 +44,10 @@ pub(crate) async fn submit(
         .expect("form post")
 }
 
+/// Where the answer sends the browser (a bare trailing `?` of an empty query dropped).
 pub(crate) fn location(response: &reqwest::Response) -> String {
-    response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    let to = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    to.trim_end_matches('?').to_owned()
 }
 
 pub(crate) async fn html(app: &TestApp, client: &Client, path_or_url: &str) -> (StatusCode, String) {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
+use crate::no_javascript::{location, signed_in_browser};
 use crate::support::shop::{self, add_ok, admin, card_body, checkout, order_id_of, stock_of, CARD};
 use crate::support::{error_of, get_json, post, TestApp};
 
@@ -653,16 +654,6 @@ async fn a_cheap_item_is_refunded_without_shipping_it_back_once_per_product() {
 // ---------------------------------------------------------------------------------------------
 // The admin console without JavaScript, exchanges, early refunds
 
-/// An admin's browser without JavaScript: keeps cookies, shows each redirect.
-async fn browser_admin(app: &TestApp, username: &str) -> Client {
-    app.signed_in(username, app::accounts::Role::Admin).await;
-    let client =
-        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let login = crate::support::login(app, &client, username, crate::support::CUSTOMER_PASSWORD).await;
-    assert_eq!(login.status(), StatusCode::OK);
-    client
-}
-
 /// Posts the detail page's action form as a browser does by itself (URL-encoded, brackets
 /// percent-encoded, HTML accepted, the page as referer).
 async fn post_action_form(app: &TestApp, client: &Client, id: i64, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -679,12 +670,6 @@ async fn post_action_form(app: &TestApp, client: &Client, id: i64, fields: &[(&s
         .expect("form post")
 }
 
-/// Where the answer sends the browser (a bare trailing `?` of an empty query dropped).
-fn location(response: &reqwest::Response) -> String {
-    let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    to.trim_end_matches('?').to_owned()
-}
-
 async fn status_of(app: &TestApp, id: i64) -> String {
     app.text_of(&format!("SELECT status AS t FROM returns WHERE id = {id}")).await
 }
@@ -695,7 +680,7 @@ async fn the_rma_console_forms_work_without_javascript() {
     let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;
     let lamp = app.product("Lamp", 4_000, 10).await;
     let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
-    let desk = browser_admin(&app, "desk").await;
+    let desk = signed_in_browser(&app, "desk", app::accounts::Role::Admin).await;
     let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
     let line = lines_of(&app, &alice, order).await[0].0;
     let body = request(order, &[(line, 1)], "no_longer_wanted", "store_credit");

@@ -126,16 +126,18 @@ fn database_url(admin_url: &str, name: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// A PostgreSQL database with every migration applied, made once per test process: each test's
-/// database is a copy of it (`CREATE DATABASE … TEMPLATE`), which is much faster than migrating
-/// each anew. The server still runs its migrations at start and finds nothing to do. Its name
-/// starts like the tests' databases, so the test command removes it with theirs.
+/// A PostgreSQL database with every migration applied: each test's database is a copy of it
+/// (`CREATE DATABASE … TEMPLATE`), much faster than migrating each anew (the server still runs
+/// its migrations at start and finds nothing to do). It is named after the migrations, so test
+/// processes (and later runs) share it while the migrations stay the same; it is built under a
+/// name of its own and renamed when complete, so nobody copies a half-migrated one. Its name
+/// starts like the tests' databases: the test command removes it with theirs.
 fn migrated_template(admin_url: &str) -> String {
     static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     TEMPLATE
         .get_or_init(|| {
-            // Made on a thread with a runtime of its own: the first test's runtime may be gone
-            // before a later test copies the template, and nothing may stay connected to it.
+            // On a thread with a runtime of its own: the first test's runtime may be gone before
+            // a later test copies the template, and nothing may stay connected to it.
             let admin_url = admin_url.to_owned();
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
@@ -148,16 +150,37 @@ fn migrated_template(admin_url: &str) -> String {
 }
 
 async fn create_template(admin_url: &str) -> String {
-    let name = format!("retail_test_template_{}", uuid::Uuid::new_v4().simple());
+    let all: String = server::migrate::MIGRATIONS.iter().map(|m| server::migrate::checksum(m.sql)).collect();
+    let name = format!("retail_test_tpl_{}", &server::migrate::checksum(&all)[..16]);
     let admin = AnyPool::connect(admin_url).await.expect("connect to TEST_DATABASE_URL");
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create template database");
+    let exists = |name: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::query("SELECT COUNT(*) AS n FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_one(&admin)
+                .await
+                .and_then(|row| row.try_get::<i64, _>("n"))
+                .expect("look up the template")
+                > 0
+        }
+    };
+    if !exists(name.clone()).await {
+        let building = format!("{name}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        sqlx::raw_sql(&format!("CREATE DATABASE {building}")).execute(&admin).await.expect("create template database");
+        let db = app::platform::db::connect(&database_url(admin_url, &building), app::platform::Backend::Postgres, 1)
+            .await
+            .expect("connect to the template database");
+        server::migrate::run(&db).await.expect("migrate the template database");
+        db.write().close().await;
+        // Another process may have finished one first: then this one goes.
+        let renamed = sqlx::raw_sql(&format!("ALTER DATABASE {building} RENAME TO {name}")).execute(&admin).await;
+        if renamed.is_err() {
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {building}")).execute(&admin).await.expect("drop spare");
+            assert!(exists(name.clone()).await, "the template database {name} exists");
+        }
+    }
     admin.close().await;
-    let db = app::platform::db::connect(&database_url(admin_url, &name), app::platform::Backend::Postgres, 1)
-        .await
-        .expect("connect to the template database");
-    server::migrate::run(&db).await.expect("migrate the template database");
-    // A template must have no connections while it is copied.
-    db.write().close().await;
     name
 }
 
