@@ -31,6 +31,10 @@ async fn current(
         (None, Some(order)) => (Draft::for_order(order), false),
         (None, None) => (Draft::default(), false),
     };
+    if !resumed && wanted.is_some() {
+        // The page shows this new draft: the next plain form posted from it continues it.
+        write(&state.db, customer.id(), &draft).await?;
+    }
     draft.photos = photos;
     draft.step = first_open_step(&draft, data);
     let resumed = resumed && (draft.step > 1 || draft.order_id.is_some() || !draft.photos.is_empty());

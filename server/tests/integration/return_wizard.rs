@@ -117,3 +117,19 @@ async fn a_draft_is_resumed_on_another_device_and_start_over_deletes_it_with_its
 fn uploads_are_empty(uploads: &Uploads) -> bool {
     uploads.files().is_empty()
 }
+
+#[tokio::test]
+async fn the_receipts_return_link_starts_a_draft_the_next_plain_form_continues() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = signed_in_browser(&app, "alice", Role::Customer).await;
+    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+
+    let (status, page) = html(&app, &alice, &format!("/returns/new?order={order}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(shows_step(&page, 2), "the link opens the items of that order: {page}");
+    step(&app, &alice, 2, "next", &[(&format!("form[units][{line}]"), "1")]).await;
+    assert!(shows_step(&wizard(&app, &alice).await, 3), "the step posted from that page counts");
+}
