@@ -181,6 +181,13 @@ pub struct SavedDraft {
     pub resumed: bool,
 }
 
+/// Everything the wizard page needs, in one answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WizardPage {
+    pub data: WizardData,
+    pub saved: SavedDraft,
+}
+
 /// The button of a step's plain form that was pressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Go {

@@ -4,7 +4,9 @@
 //! form (`step`). Either way the draft is only what the customer chose: submitting it runs every
 //! rule again (`service::create`).
 
-use super::draft::{advance, capitalize, first_open_step, Advance, Draft, SavedDraft, StepForm, WizardData};
+use super::draft::{
+    advance, capitalize, first_open_step, Advance, Draft, SavedDraft, StepForm, WizardData, WizardPage,
+};
 use super::model::ReturnDetail;
 use super::{photos, service, store};
 use crate::accounts::guard::Customer;
@@ -13,8 +15,14 @@ use crate::platform::{now_ms, AppError, AppState, Db};
 /// The customer's draft for the wizard page; `wanted` (the receipt's "Return items" link) starts
 /// a fresh one for that order unless the draft is already about it.
 pub async fn load(state: &AppState, customer: &Customer, wanted: Option<i64>) -> Result<SavedDraft, AppError> {
+    Ok(page(state, customer, wanted).await?.saved)
+}
+
+/// The wizard page: the policy, the customer's orders (each eligible or why not) and the draft.
+pub async fn page(state: &AppState, customer: &Customer, wanted: Option<i64>) -> Result<WizardPage, AppError> {
     let data = wizard_data(state, customer).await?;
-    current(state, customer, wanted, &data).await
+    let saved = current(state, customer, wanted, &data).await?;
+    Ok(WizardPage { data, saved })
 }
 
 async fn current(

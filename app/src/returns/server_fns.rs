@@ -5,27 +5,12 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use super::draft::{Draft, SavedDraft, StepForm};
+use super::draft::{Draft, StepForm, WizardPage};
 use super::model::{
     AdminActionForm, AdminCommand, CreditAccount, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate,
-    ReturnSummary, ReturnableOrder, ReturnsConfig,
+    ReturnSummary,
 };
 use crate::error::FnError;
-
-/// The policy the wizard checks with (the same domain rules the server applies) and where
-/// photos are uploaded.
-#[server(prefix = "/rpc", endpoint = "returns_config")]
-pub async fn get_returns_config() -> Result<ReturnsConfig, FnError> {
-    let (state, _customer) = crate::accounts::guard::signed_in()?;
-    Ok(super::service::config(&state))
-}
-
-/// Step 1: the customer's orders, the ineligible ones with the reason.
-#[server(prefix = "/rpc", endpoint = "returns_orders")]
-pub async fn returnable_orders() -> Result<Vec<ReturnableOrder>, FnError> {
-    let (state, customer) = crate::accounts::guard::signed_in()?;
-    Ok(super::service::returnable_orders(&state, &customer).await?)
-}
 
 /// Step 5: the refund of this request for each method, explained.
 #[server(prefix = "/rpc", endpoint = "returns_estimate", input = Json)]
@@ -49,11 +34,12 @@ pub async fn create_return(request: NewReturn) -> Result<ReturnDetail, FnError> 
     Ok(super::drafts::submit(&state, &customer, request).await?)
 }
 
-/// The customer's unfinished return (`order`: the receipt's "Return items" link).
-#[server(prefix = "/rpc", endpoint = "returns_draft")]
-pub async fn return_draft(order: Option<i64>) -> Result<SavedDraft, FnError> {
+/// The wizard page: the policy, the customer's orders and their unfinished return (`order`:
+/// the receipt's "Return items" link).
+#[server(prefix = "/rpc", endpoint = "returns_wizard")]
+pub async fn return_wizard(order: Option<i64>) -> Result<WizardPage, FnError> {
     let (state, customer) = crate::accounts::guard::signed_in()?;
-    Ok(super::drafts::load(&state, &customer, order).await?)
+    Ok(super::drafts::page(&state, &customer, order).await?)
 }
 
 /// The browser's wizard saves its draft as the customer goes.

@@ -31,14 +31,21 @@ fn shows_step(page: &str, n: usize) -> bool {
     page.contains(&format!("Step {n} of 6"))
 }
 
-#[tokio::test]
-async fn the_wizard_works_without_javascript_from_the_order_to_the_submitted_return() {
+/// A shop with a paid order of `units` lamps by alice, signed in in a browser without
+/// JavaScript: (photo folder, app, browser, order id, its line id).
+async fn customer_with_an_order(units: i64) -> (Uploads, TestApp, Client, i64, i64) {
     let uploads = Uploads::new();
     let app = returns_shop(&uploads, &[]).await;
     let lamp = app.product("Lamp", 4_000, 10).await;
     let alice = signed_in_browser(&app, "alice", Role::Customer).await;
-    let order = paid_order(&app, &alice, &[(lamp, 2)]).await;
+    let order = paid_order(&app, &alice, &[(lamp, units)]).await;
     let line = lines_of(&app, &alice, order).await[0].0;
+    (uploads, app, alice, order, line)
+}
+
+#[tokio::test]
+async fn the_wizard_works_without_javascript_from_the_order_to_the_submitted_return() {
+    let (_uploads, app, alice, order, line) = customer_with_an_order(2).await;
     let (order_text, units_field) = (order.to_string(), format!("form[units][{line}]"));
 
     let page = wizard(&app, &alice).await;
@@ -88,11 +95,7 @@ async fn the_wizard_works_without_javascript_from_the_order_to_the_submitted_ret
 
 #[tokio::test]
 async fn a_draft_is_resumed_on_another_device_and_start_over_deletes_it_with_its_photos() {
-    let uploads = Uploads::new();
-    let app = returns_shop(&uploads, &[]).await;
-    let lamp = app.product("Lamp", 4_000, 10).await;
-    let alice = signed_in_browser(&app, "alice", Role::Customer).await;
-    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
+    let (uploads, app, alice, order, _) = customer_with_an_order(1).await;
     step(&app, &alice, 1, "next", &[("form[order]", &order.to_string())]).await;
     assert_eq!(
         upload(&app, &alice, "/returns/new/photos", "a.png", "image/png", &png()).await.status(),
@@ -120,12 +123,7 @@ fn uploads_are_empty(uploads: &Uploads) -> bool {
 
 #[tokio::test]
 async fn the_receipts_return_link_starts_a_draft_the_next_plain_form_continues() {
-    let uploads = Uploads::new();
-    let app = returns_shop(&uploads, &[]).await;
-    let lamp = app.product("Lamp", 4_000, 10).await;
-    let alice = signed_in_browser(&app, "alice", Role::Customer).await;
-    let order = paid_order(&app, &alice, &[(lamp, 1)]).await;
-    let line = lines_of(&app, &alice, order).await[0].0;
+    let (_uploads, app, alice, order, line) = customer_with_an_order(1).await;
 
     let (status, page) = html(&app, &alice, &format!("/returns/new?order={order}")).await;
     assert_eq!(status, StatusCode::OK);

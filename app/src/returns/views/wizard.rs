@@ -15,12 +15,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::stepper::Stepper;
 use super::steps::{ItemsStep, MethodStep, OrderStep, ReasonStep, ReviewStep};
 use super::uploader::{PhotoStep, Upload};
-use crate::error::FnError;
-use crate::returns::draft::{step_problem, Draft, Go, SavedDraft, WizardData, STEPS};
-use crate::returns::server_fns::{
-    get_returns_config, return_draft, returnable_orders, save_return_draft, CreateReturn, DiscardReturnDraft,
-    ReturnDraftStep,
-};
+use crate::returns::draft::{step_problem, Draft, Go, SavedDraft, WizardData, WizardPage, STEPS};
+use crate::returns::server_fns::{return_wizard, save_return_draft, CreateReturn, DiscardReturnDraft, ReturnDraftStep};
 use crate::ui::components::resource_view;
 use crate::ui::errors::ActionError;
 
@@ -54,18 +50,11 @@ impl WizardCtx {
 #[component]
 pub fn NewReturnPage() -> impl IntoView {
     let wanted = use_query_map().with_untracked(|q| q.get("order").and_then(|v| v.parse::<i64>().ok()));
-    let data = Resource::new(|| (), move |_| load_wizard(wanted));
+    let page = Resource::new(|| (), move |_| return_wizard(wanted));
     view! {
         <Title text="Return items · Retail"/>
-        {resource_view(data, "Loading your orders…", |(data, saved)| view! { <Wizard data saved/> })}
+        {resource_view(page, "Loading your orders…", |WizardPage { data, saved }| view! { <Wizard data saved/> })}
     }
-}
-
-async fn load_wizard(wanted: Option<i64>) -> Result<(WizardData, SavedDraft), FnError> {
-    let config = get_returns_config().await?;
-    let orders = returnable_orders().await?;
-    let saved = return_draft(wanted).await?;
-    Ok((WizardData { config, orders }, saved))
 }
 
 #[component]
