@@ -132,13 +132,8 @@ fn returnable_order(policy: &ReturnPolicy, order: &OrderForReturn, now: i64) -> 
 pub async fn returnable_orders(state: &AppState, customer: &Customer) -> Result<Vec<ReturnableOrder>, AppError> {
     let now = now_ms();
     let mut conn = state.db.read().acquire().await?;
-    let mut orders = Vec::new();
-    for id in store::order_ids_of(&state.db, customer.id()).await? {
-        if let Some(order) = store::order_for_return(&mut conn, id).await? {
-            orders.push(returnable_order(&state.returns.policy, &order, now));
-        }
-    }
-    Ok(orders)
+    let orders = store::orders_for_return_of(&mut conn, customer.id()).await?;
+    Ok(orders.iter().map(|order| returnable_order(&state.returns.policy, order, now)).collect())
 }
 
 fn pairs(items: &[ItemRequest]) -> Vec<(i64, i64)> {

@@ -711,6 +711,7 @@ struct OrderRow {
 #[derive(sqlx::FromRow)]
 struct LineRow {
     id: i64,
+    order_id: i64,
     product_id: i64,
     product_name: String,
     quantity: i64,
@@ -775,30 +776,52 @@ pub async fn order_for_return(
     conn: &mut sqlx::AnyConnection,
     order_id: i64,
 ) -> Result<Option<OrderForReturn>, AppError> {
-    let row: Option<OrderRow> = sqlx::query_as(
-        "SELECT o.id, o.user_id, o.status, o.payment_method, o.total_cents, o.created_at, s.delivered_at, \
-         p.status AS payment_status, p.amount_cents AS payment_amount, p.provider_reference \
-         FROM orders o LEFT JOIN shipments s ON s.order_id = o.id LEFT JOIN payments p ON p.order_id = o.id \
-         WHERE o.id = $1",
-    )
-    .bind(order_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let sql = format!("{ORDER_SELECT} WHERE o.id = $1");
+    let row: Option<OrderRow> = sqlx::query_as(&sql).bind(order_id).fetch_optional(&mut *conn).await?;
     let Some(row) = row else {
         return Ok(None);
     };
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.id, l.product_id, l.product_name, l.quantity, l.discounted_unit_cents, l.shipping_cents, \
-         l.duty_cents, (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) FROM return_items i \
-         JOIN returns r ON r.id = i.return_id WHERE i.order_line_id = l.id \
-         AND r.status NOT IN ('rejected', 'cancelled')) AS claimed \
-         FROM order_lines l WHERE l.order_id = $1 ORDER BY l.id",
-    )
-    .bind(order_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let sql = format!("{LINE_SELECT} WHERE l.order_id = $1 ORDER BY l.id");
+    let lines: Vec<LineRow> = sqlx::query_as(&sql).bind(order_id).fetch_all(&mut *conn).await?;
+    Ok(Some(assemble(row, lines)))
+}
+
+/// The customer's newest 50 orders as `order_for_return` reads one: two queries in all.
+pub async fn orders_for_return_of(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+) -> Result<Vec<OrderForReturn>, AppError> {
+    const NEWEST: &str = "SELECT id FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT 50";
+    let sql = format!("{ORDER_SELECT} WHERE o.id IN ({NEWEST}) ORDER BY o.id DESC");
+    let rows: Vec<OrderRow> = sqlx::query_as(&sql).bind(user_id).fetch_all(&mut *conn).await?;
+    let sql = format!("{LINE_SELECT} WHERE l.order_id IN ({NEWEST}) ORDER BY l.order_id, l.id");
+    let lines: Vec<LineRow> = sqlx::query_as(&sql).bind(user_id).fetch_all(&mut *conn).await?;
+    let mut by_order: std::collections::BTreeMap<i64, Vec<LineRow>> = std::collections::BTreeMap::new();
+    for line in lines {
+        by_order.entry(line.order_id).or_default().push(line);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let lines = by_order.remove(&row.id).unwrap_or_default();
+            assemble(row, lines)
+        })
+        .collect())
+}
+
+const ORDER_SELECT: &str = "SELECT o.id, o.user_id, o.status, o.payment_method, o.total_cents, o.created_at, \
+    s.delivered_at, p.status AS payment_status, p.amount_cents AS payment_amount, p.provider_reference \
+    FROM orders o LEFT JOIN shipments s ON s.order_id = o.id LEFT JOIN payments p ON p.order_id = o.id";
+
+/// Each line with the units claimed by returns that are not rejected or cancelled.
+const LINE_SELECT: &str = "SELECT l.id, l.order_id, l.product_id, l.product_name, l.quantity, \
+    l.discounted_unit_cents, l.shipping_cents, l.duty_cents, (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS BIGINT) \
+    FROM return_items i JOIN returns r ON r.id = i.return_id WHERE i.order_line_id = l.id \
+    AND r.status NOT IN ('rejected', 'cancelled')) AS claimed FROM order_lines l";
+
+fn assemble(row: OrderRow, lines: Vec<LineRow>) -> OrderForReturn {
     let card_paid = row.payment_method == "card" && row.payment_status.as_deref() == Some("succeeded");
-    Ok(Some(OrderForReturn {
+    OrderForReturn {
         id: row.id,
         user_id: row.user_id,
         paid: row.status == "paid",
@@ -821,15 +844,7 @@ pub async fn order_for_return(
                 claimed: l.claimed,
             })
             .collect(),
-    }))
-}
-
-/// The customer's newest 50 orders.
-pub async fn order_ids_of(db: &Db, user_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar("SELECT id FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT 50")
-        .bind(user_id)
-        .fetch_all(db.read())
-        .await?)
+    }
 }
 
 /// Value ordered by the customer since `since_ms` (paid orders).
