@@ -394,13 +394,18 @@ async fn an_outage_ends_with_its_mttr_and_the_queued_orders_settled() {
         assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("payment_pending")), "{body}");
     }
     set_faults(&app, &ops, 0.0, 0).await;
+    // The outage's record and its events reach the dashboard on their own flushes: wait for both.
     let done = |s: &Value| {
         let events = s["events"].to_string();
-        events.contains("breaker_closed") && events.contains("orders_settled") && s["system"]["queue_depth"] == 0
+        let mttr_shown = card(s, "a1")["facts"].to_string().contains("last ");
+        events.contains("breaker_closed")
+            && events.contains("orders_settled")
+            && s["system"]["queue_depth"] == 0
+            && mttr_shown
     };
     let snap = dashboard_when(&app, &ops, done).await;
     let facts = card(&snap, "a1")["facts"].to_string();
-    assert!(facts.contains("MTTR of payment outages") && facts.contains("last "), "{facts}");
+    assert!(facts.contains("MTTR of payment outages"), "{facts}");
     let closed = snap["events"].as_array().unwrap().iter().find(|e| e["kind"] == "breaker_closed").unwrap();
     assert!(closed["message"].as_str().unwrap().contains("(MTTR)"), "{closed}");
     assert_eq!(counts(&snap, "a1"), (2, 2), "queued orders were accepted");
