@@ -12,13 +12,9 @@ use super::{photos, service, store};
 use crate::accounts::guard::Customer;
 use crate::platform::{now_ms, AppError, AppState, Db};
 
-/// The customer's draft for the wizard page; `wanted` (the receipt's "Return items" link) starts
-/// a fresh one for that order unless the draft is already about it.
-pub async fn load(state: &AppState, customer: &Customer, wanted: Option<i64>) -> Result<SavedDraft, AppError> {
-    Ok(page(state, customer, wanted).await?.saved)
-}
-
-/// The wizard page: the policy, the customer's orders (each eligible or why not) and the draft.
+/// The wizard page: the policy, the customer's orders (each eligible or why not) and the draft;
+/// `wanted` (the receipt's "Return items" link) starts a fresh one for that order unless the
+/// draft is already about it.
 pub async fn page(state: &AppState, customer: &Customer, wanted: Option<i64>) -> Result<WizardPage, AppError> {
     let data = wizard_data(state, customer).await?;
     let saved = current(state, customer, wanted, &data).await?;
@@ -71,8 +67,7 @@ pub async fn step(state: &AppState, customer: &Customer, form: &StepForm) -> Res
     if let Advance::Submit(request) = advance(&mut draft, form, &data) {
         match submit(state, customer, request).await {
             Ok(detail) => return Ok(Stepped::Submitted(detail.summary.id)),
-            Err(err) if err.status().is_client_error() => draft.problem = Some(capitalize(&err.public_message())),
-            Err(err) => return Err(err),
+            Err(err) => draft.problem = Some(problem_of(err)?),
         }
     }
     write(&state.db, customer.id(), &draft).await?;
@@ -90,11 +85,22 @@ pub async fn submit(
     Ok(detail)
 }
 
-/// Shows `problem` (or nothing) at the draft's step: a photo refused by the plain upload form.
-pub async fn refuse(state: &AppState, customer: &Customer, problem: Option<String>) -> Result<(), AppError> {
-    let mut draft = load(state, customer, None).await?.draft;
+/// Shows `problem` (or nothing) at the draft's step: what the plain photo form answered. Only the
+/// stored draft changes; the page puts it together with the orders when it is shown next.
+pub async fn show_problem(state: &AppState, customer: &Customer, problem: Option<String>) -> Result<(), AppError> {
+    let mut draft = read(&state.db, customer.id()).await?.unwrap_or_default();
     draft.problem = problem;
     write(&state.db, customer.id(), &draft).await
+}
+
+/// A refusal of the customer's request as the message shown at the step; anything else (the
+/// shop's own failure) stays an error.
+pub fn problem_of(err: AppError) -> Result<String, AppError> {
+    if err.status().is_client_error() {
+        Ok(capitalize(&err.public_message()))
+    } else {
+        Err(err)
+    }
 }
 
 /// "Start over": the draft and its photos go.

@@ -8,7 +8,6 @@ use axum::response::Redirect;
 use axum::routing::post;
 use axum::Router;
 
-use super::draft::capitalize;
 use super::{drafts, photos};
 use crate::accounts::guard::Customer;
 use crate::platform::{AppError, AppState};
@@ -19,12 +18,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn upload(State(state): State<AppState>, customer: Customer, multipart: Multipart) -> Result<Redirect, AppError> {
-    match photos::upload_form(&state, &customer, multipart).await {
-        Ok(_) => drafts::refuse(&state, &customer, None).await?,
-        Err(err) if err.status().is_client_error() => {
-            drafts::refuse(&state, &customer, Some(capitalize(&err.public_message()))).await?
-        }
-        Err(err) => return Err(err),
-    }
+    let problem = match photos::upload_form(&state, &customer, multipart).await {
+        Ok(_) => None,
+        Err(err) => Some(drafts::problem_of(err)?),
+    };
+    drafts::show_problem(&state, &customer, problem).await?;
     Ok(Redirect::to("/returns/new"))
 }
