@@ -77,6 +77,16 @@ async fn the_wizard_works_without_javascript_from_the_order_to_the_submitted_ret
     let page = wizard(&app, &alice).await;
     assert!(page.contains(r#"data-testid="draft-photo""#) && page.contains(r#"action="/rpc/returns_delete_photo""#));
 
+    // Its Remove form takes it away again; the one uploaded next is the one submitted.
+    let marker = r#"name="photo_id" value=""#;
+    let photo_id = page.split(marker).nth(1).and_then(|rest| rest.split('"').next()).expect("the photo's form");
+    let removed = submit(&app, &alice, "/returns/new", "returns_delete_photo", &[("photo_id", photo_id)]).await;
+    assert_eq!((removed.status(), location(&removed)), (StatusCode::FOUND, app.url("/returns/new")));
+    assert_eq!(photo_rows(&app).await, 0);
+    assert!(!wizard(&app, &alice).await.contains(r#"data-testid="draft-photo""#));
+    let stored = upload(&app, &alice, "/returns/new/photos", "crack.png", "image/png", &png()).await;
+    assert_eq!(stored.status(), StatusCode::SEE_OTHER);
+
     step(&app, &alice, 4, "next", &[]).await;
     step(&app, &alice, 5, "next", &[("form[method]", "store_credit")]).await;
     let page = wizard(&app, &alice).await;
