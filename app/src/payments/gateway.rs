@@ -36,6 +36,15 @@ pub enum ChargeError {
     Unavailable { reason: String, retry_at_ms: Option<i64> },
 }
 
+impl ChargeError {
+    /// The provider's (or the breaker's) reason, as text.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Declined(reason) | Self::Rejected(reason) | Self::Unavailable { reason, .. } => reason,
+        }
+    }
+}
+
 /// Breaker facts for the admin API and dashboards.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct BreakerStatus {

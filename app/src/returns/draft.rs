@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::returns::model::{
-    ItemRequest, NewReturn, Photo, Reason, RefundMethod, ReturnPolicy, ReturnableOrder, ReturnsConfig,
+    CardNumber, ItemRequest, NewReturn, Photo, Reason, RefundMethod, ReturnPolicy, ReturnableOrder, ReturnsConfig,
 };
 use domain::returns::policy::{LineFacts, OrderFacts};
 
@@ -95,6 +95,8 @@ impl Draft {
             method: self.method.unwrap_or(RefundMethod::OriginalPayment),
             photo_ids: self.photos.iter().map(|p| p.id.clone()).collect(),
             exchange_product_id: self.exchange_product_id.filter(|_| self.method == Some(RefundMethod::Exchange)),
+            card_number: None,
+            card_expiry: None,
         })
     }
 }
@@ -233,6 +235,10 @@ pub struct StepForm {
     pub details: Option<String>,
     pub method: Option<String>,
     pub exchange_product: Option<String>,
+    /// Step 6: the card for an exchange's price difference, sent with the request on submit and
+    /// never kept in the draft.
+    pub card_number: Option<CardNumber>,
+    pub card_expiry: Option<String>,
 }
 
 /// Where a posted step leads.
@@ -271,7 +277,12 @@ pub fn advance(draft: &mut Draft, form: &StepForm, data: &WizardData) -> Advance
                     draft.step = step;
                     draft.problem = Some(problem);
                 }
-                None => return draft.request().map_or(Advance::Stay, Advance::Submit),
+                None => {
+                    let Some(mut request) = draft.request() else { return Advance::Stay };
+                    request.card_number = form.card_number.clone();
+                    request.card_expiry = form.card_expiry.clone();
+                    return Advance::Submit(request);
+                }
             }
         }
         _ => {}

@@ -11,6 +11,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod drafts;
 #[cfg(feature = "ssr")]
+pub mod exchange_payments;
+#[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod photos;

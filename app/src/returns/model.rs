@@ -60,6 +60,30 @@ pub struct NewReturn {
     /// For `method: exchange`: the product wanted instead.
     #[serde(default)]
     pub exchange_product_id: Option<i64>,
+    /// For an exchange dearer than the refund: the card that pays the difference now (required
+    /// when the store credit does not cover it). Sent to the payment provider, never stored.
+    #[serde(default)]
+    pub card_number: Option<CardNumber>,
+    #[serde(default)]
+    pub card_expiry: Option<String>,
+}
+
+/// A card number as the customer typed it: it goes to the payment provider and nowhere else,
+/// so it is never printed (`Debug` shows a placeholder) or stored.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CardNumber(pub String);
+
+impl std::fmt::Debug for CardNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CardNumber(…)")
+    }
+}
+
+impl CardNumber {
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
 }
 
 /// Wizard step 5: the refund for each method, explained, and whether the items may be kept.
@@ -80,6 +104,9 @@ pub struct ExchangeQuote {
     pub price_cents: i64,
     pub in_stock: bool,
     pub balance: ExchangeBalance,
+    /// The customer's store credit: a difference it covers needs no card.
+    #[serde(default)]
+    pub store_credit_cents: i64,
 }
 
 /// A product an exchange may be made for.
@@ -252,6 +279,26 @@ pub struct Exchange {
     pub reserved: bool,
     /// The replacement sold out before it could be reserved: the customer chooses another.
     pub alternatives: Vec<ExchangeOption>,
+    /// The price difference the customer paid by card, and what of it went back.
+    #[serde(default)]
+    pub card_payment: Option<DifferencePayment>,
+}
+
+/// A card payment of an exchange's price difference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DifferencePayment {
+    pub amount_cents: i64,
+    /// Brand and last four digits, e.g. "Visa •••• 4242".
+    pub card: String,
+    /// False while the shop is still confirming the charge with the provider.
+    pub charged: bool,
+    pub charge_reference: Option<String>,
+    /// Paid back to the card (the return rejected or cancelled, or the swap costing less).
+    pub back_cents: i64,
+    pub back_state: Option<RefundState>,
+    pub back_reference: Option<String>,
+    /// Why the payment back is still pending or failed.
+    pub last_error: String,
 }
 
 /// One step of the timeline.

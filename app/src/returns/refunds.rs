@@ -247,7 +247,7 @@ pub async fn pending_count(db: &Db) -> Result<i64, AppError> {
 // The worker
 
 /// How long a claimed run keeps other passes away (longer than any provider call).
-const CLAIM_MS: i64 = 60_000;
+pub(super) const CLAIM_MS: i64 = 60_000;
 /// Retries stay frequent: a refund waits at most this long after the provider heals.
 const BACKOFF_MAX_MS: u64 = 10_000;
 
@@ -287,7 +287,8 @@ async fn sweep_drafts_when_due(state: &AppState, due_ms: i64) -> i64 {
     now.saturating_add(DRAFT_SWEEP_EVERY_MS)
 }
 
-/// Runs the refunds that are due now; returns how many it ran.
+/// Runs the refunds that are due now, and the exchange payments waiting for the provider;
+/// returns how many it ran.
 pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
     let now = now_ms();
     if let Some(wait) = state.payments.open_for_ms(now) {
@@ -305,54 +306,74 @@ pub async fn run_once(state: &AppState) -> Result<usize, AppError> {
             tracing::error!(refund_id = refund.refund.id, error = %err, "refund run failed");
         }
     }
-    Ok(ran)
+    Ok(ran + super::exchange_payments::run_once(state, now, alive_since).await?)
 }
 
 async fn process(state: &AppState, refund: &StoredRefund) -> Result<(), AppError> {
     let (Some(key), Some(charge)) = (refund.provider_key.as_deref(), refund.charge_reference.as_deref()) else {
         return Err(AppError::internal("card refund without a provider key or charge"));
     };
-    let attempts = refund.refund.attempts.saturating_add(1);
-    match state.payments.refund(key, charge, refund.refund.amount_cents).await {
-        Ok(reference) => paid(state, refund, &reference).await,
-        Err(ChargeError::Unavailable { reason, retry_at_ms: Some(retry_at) }) => {
-            // The breaker is open: no call was made, so no attempt is used up.
-            retry_later(&state.db, refund.refund.id, refund.refund.attempts, retry_at, &reason).await
+    let id = refund.refund.id;
+    match send_to_card(state, key, charge, refund.refund.amount_cents, refund.refund.attempts).await {
+        Sent::Paid(reference) => paid(state, refund, &reference).await,
+        Sent::Later { attempts, due_ms, reason, called } => {
+            if called {
+                metrics::counter!("refunds_total", "method" => "card", "outcome" => "deferred").increment(1);
+                tracing::warn!(refund_id = id, reason = %reason, "refund pending: provider unavailable");
+            }
+            retry_later(&state.db, id, attempts, due_ms, &reason).await
         }
-        Err(ChargeError::Unavailable { reason, retry_at_ms: None }) => {
-            let due = now_ms().saturating_add(backoff(state, attempts));
-            metrics::counter!("refunds_total", "method" => "card", "outcome" => "deferred").increment(1);
-            tracing::warn!(refund_id = refund.refund.id, reason = %reason, "refund pending: provider unavailable");
-            retry_later(&state.db, refund.refund.id, attempts, due, &reason).await
-        }
-        Err(ChargeError::Declined(reason) | ChargeError::Rejected(reason)) => {
-            refused(state, refund, key, attempts, &reason).await
+        Sent::Refused { attempts, reason } => {
+            metrics::counter!("refunds_total", "method" => "card", "outcome" => "failed").increment(1);
+            state.sli.refund_failed(id, &reason);
+            let message = format!("the payment provider refused the refund: {reason}");
+            mark_failed(&state.db, id, attempts, &message).await
         }
     }
 }
 
-/// The provider refused: fail the refund only if it says no refund with this key exists.
-async fn refused(
-    state: &AppState,
-    refund: &StoredRefund,
-    key: &str,
-    attempts: i64,
-    reason: &str,
-) -> Result<(), AppError> {
-    match state.payments.lookup_refund(key).await {
-        Ok(Some(reference)) => paid(state, refund, &reference).await,
-        Ok(None) => {
-            metrics::counter!("refunds_total", "method" => "card", "outcome" => "failed").increment(1);
-            state.sli.refund_failed(refund.refund.id, reason);
-            let message = format!("the payment provider refused the refund: {reason}");
-            mark_failed(&state.db, refund.refund.id, attempts, &message).await
+/// What sending money back to a card came to.
+pub(super) enum Sent {
+    Paid(String),
+    /// Not now (the provider is down or the breaker open): due again at `due_ms`. `called`: the
+    /// provider was called (an attempt was used up).
+    Later {
+        attempts: i64,
+        due_ms: i64,
+        reason: String,
+        called: bool,
+    },
+    /// The provider refused it, and it has no refund under this key.
+    Refused {
+        attempts: i64,
+        reason: String,
+    },
+}
+
+/// Sends a refund of `amount_cents` of the charge `charge` under the key `key`, by the queue's
+/// rules (see the module comment); `attempts` is how many calls were made before. Used by the
+/// refund queue and for paying back an exchange's price difference.
+pub(super) async fn send_to_card(state: &AppState, key: &str, charge: &str, amount_cents: i64, attempts: i64) -> Sent {
+    let attempts = attempts.saturating_add(1);
+    match state.payments.refund(key, charge, amount_cents).await {
+        Ok(reference) => Sent::Paid(reference),
+        Err(ChargeError::Unavailable { reason, retry_at_ms: Some(retry_at) }) => {
+            // The breaker is open: no call was made, so no attempt is used up.
+            Sent::Later { attempts: attempts - 1, due_ms: retry_at, reason, called: false }
         }
-        Err(err) => {
-            let why = match err {
-                ChargeError::Declined(r) | ChargeError::Rejected(r) | ChargeError::Unavailable { reason: r, .. } => r,
-            };
-            retry_later(&state.db, refund.refund.id, attempts, now_ms().saturating_add(backoff(state, attempts)), &why)
-                .await
+        Err(ChargeError::Unavailable { reason, retry_at_ms: None }) => {
+            Sent::Later { attempts, due_ms: now_ms().saturating_add(backoff(state, attempts)), reason, called: true }
+        }
+        Err(ChargeError::Declined(reason) | ChargeError::Rejected(reason)) => {
+            // Fail it only if the provider says no refund with this key exists.
+            match state.payments.lookup_refund(key).await {
+                Ok(Some(reference)) => Sent::Paid(reference),
+                Ok(None) => Sent::Refused { attempts, reason },
+                Err(err) => {
+                    let due_ms = now_ms().saturating_add(backoff(state, attempts));
+                    Sent::Later { attempts, due_ms, reason: err.reason().to_owned(), called: true }
+                }
+            }
         }
     }
 }
@@ -368,7 +389,7 @@ async fn paid(state: &AppState, refund: &StoredRefund, reference: &str) -> Resul
     Ok(())
 }
 
-fn backoff(state: &AppState, attempts: i64) -> i64 {
+pub(super) fn backoff(state: &AppState, attempts: i64) -> i64 {
     let jitter = rand::thread_rng().gen::<f64>();
     let exponent = u32::try_from(attempts).unwrap_or(u32::MAX);
     let base = state.returns.refund_backoff_base_ms;

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::exchange_payments::{self, DifferenceCharge, ExchangePayment};
 use super::model::*;
 use super::refunds::{self, NewRefund};
 use super::store::{self, NewEvent, NewReturnRow, OrderForReturn, StoredItem, StoredReturn};
@@ -16,7 +17,9 @@ use crate::platform::{now_ms, AppError, AppState, Tx};
 use crate::store_credit::store::{self as credit, Links};
 use domain::returns::inspection::{check_review, units_to_restock, ReviewedItem};
 use domain::returns::policy::{CustomerHistory, KeepItItem, DAY_MS};
-use domain::returns::refund::{estimate as refund_estimate, exchange_balance, RefundLine};
+use domain::returns::refund::{
+    estimate as refund_estimate, exchange_balance, settle_exchange, ExchangeSettlement, RefundLine,
+};
 use domain::returns::status::{available, transition};
 
 /// The returns settings in the application state.
@@ -178,7 +181,9 @@ pub async fn estimate(state: &AppState, customer: &Customer, request: &NewReturn
     let exchange = match request.exchange_product_id {
         Some(product_id) => {
             let credit = for_method(RefundMethod::Exchange).total_cents;
-            Some(exchange_quote(state, product_id, total_units(&units), credit).await?)
+            let mut quote = exchange_quote(state, product_id, total_units(&units), credit).await?;
+            quote.store_credit_cents = credit::balance(&state.db, customer.id()).await?;
+            Some(quote)
         }
         None => None,
     };
@@ -192,26 +197,39 @@ pub async fn estimate(state: &AppState, customer: &Customer, request: &NewReturn
     })
 }
 
-/// A replacement dearer than the refund is paid from store credit when the exchange is settled:
-/// a customer whose balance cannot pay it is told now, not after the parcel was inspected.
-async fn check_exchange_is_payable(state: &AppState, customer: &Customer, request: &NewReturn) -> Result<(), AppError> {
+/// A replacement dearer than the refund is paid for by the card the customer gives with the
+/// request, charged when it is submitted; without a card, from store credit when the exchange is
+/// settled. A customer whose balance cannot pay it and who gives no card is told now, not after
+/// the parcel was inspected.
+async fn difference_charge(
+    state: &AppState,
+    customer: &Customer,
+    request: &NewReturn,
+) -> Result<Option<DifferenceCharge>, AppError> {
     if request.method != RefundMethod::Exchange {
-        return Ok(());
+        return Ok(None);
     }
-    let Some(ExchangeQuote { balance: ExchangeBalance::CustomerPays(owed), .. }) =
-        estimate(state, customer, request).await?.exchange
-    else {
-        return Ok(());
+    let Some(quote) = estimate(state, customer, request).await?.exchange else {
+        return Ok(None);
     };
-    let balance = credit::balance(&state.db, customer.id()).await?;
-    if balance >= owed {
-        return Ok(());
+    let ExchangeBalance::CustomerPays(owed) = quote.balance else {
+        return Ok(None);
+    };
+    match request.card_number.as_ref().filter(|n| !n.is_blank()) {
+        Some(number) => {
+            let expiry = request.card_expiry.as_deref().unwrap_or_default();
+            let today = domain::card::year_month_of(now_ms());
+            let card = domain::card::Card::parse(&number.0, expiry, today)
+                .map_err(|e| AppError::Invalid(format!("the card for the price difference: {e}")))?;
+            Ok(Some(DifferenceCharge { amount_cents: owed, replacement_cents: quote.price_cents, card }))
+        }
+        None if quote.store_credit_cents >= owed => Ok(None),
+        None => Err(AppError::Invalid(format!(
+            "the replacement costs {} more than your refund: enter a card to pay the difference (your store credit, {}, does not cover it), or choose a product that costs less",
+            domain::money::format_cents(owed),
+            domain::money::format_cents(quote.store_credit_cents)
+        ))),
     }
-    Err(AppError::Invalid(format!(
-        "the replacement costs {} more than your refund: the difference is paid from store credit, and your balance is {}; choose a product that costs less, or store credit",
-        domain::money::format_cents(owed),
-        domain::money::format_cents(balance)
-    )))
 }
 
 fn total_units(units: &[(i64, i64)]) -> i64 {
@@ -227,6 +245,7 @@ async fn exchange_quote(state: &AppState, product_id: i64, units: i64, credit: i
         price_cents: price,
         in_stock: product.stock >= units,
         balance: exchange_balance(credit, price),
+        store_credit_cents: 0,
     })
 }
 
@@ -291,7 +310,7 @@ async fn review_reason(
 pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -> Result<ReturnDetail, AppError> {
     let policy = &state.returns.policy;
     check_request(policy, &request)?;
-    check_exchange_is_payable(state, customer, &request).await?;
+    let charge = difference_charge(state, customer, &request).await?;
     let now = now_ms();
     let units = pairs(&request.items);
     let mut tx = state.db.begin().await?;
@@ -322,12 +341,40 @@ pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -
     let who = Who { actor: Actor::Customer, id: Some(customer.id()) };
     let event = NewEvent { from: None, to: ReturnStatus::Requested, actor: who.actor, actor_id: who.id, note: "" };
     store::insert_event(&mut tx, id, &event, now).await?;
-    if review.is_none() {
-        authorize_in(state, &mut tx, id, Who::system(), "authorized automatically", now).await?;
+    match charge {
+        // Authorized once the difference is paid (`difference_paid`).
+        Some(charge) => {
+            let key = exchange_payments::insert(&mut tx, id, &charge, &state.instance_id, now).await?;
+            tx.commit().await?;
+            exchange_payments::charge(state, id, key, charge).await?;
+        }
+        None => {
+            if review.is_none() {
+                authorize_in(state, &mut tx, id, Who::system(), "authorized automatically", now).await?;
+            }
+            tx.commit().await?;
+        }
     }
-    tx.commit().await?;
     metrics::counter!("returns_created_total").increment(1);
     get(state, customer, id).await
+}
+
+/// The price difference of an exchange was charged: the return goes on like any other
+/// (authorized at once unless the abuse limits sent it to a person). Once, however often the
+/// charge is reported.
+pub(super) async fn difference_paid(state: &AppState, return_id: i64, reference: &str) -> Result<(), AppError> {
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    if !exchange_payments::mark_charged(&mut tx, return_id, reference, now).await? {
+        return Ok(());
+    }
+    let ret = store::find(&mut *tx, return_id).await?.ok_or_else(not_found)?;
+    if ret.review_reason.is_none() && ret.status == ReturnStatus::Requested {
+        authorize_in(state, &mut tx, return_id, Who::system(), "authorized automatically", now).await?;
+    }
+    tx.commit().await?;
+    metrics::counter!("exchange_payments_total", "outcome" => "charged").increment(1);
+    Ok(())
 }
 
 /// Authorization: the RMA number, the exchange's stock held (if it is in stock), and for a
@@ -367,28 +414,36 @@ struct PayoutPlan {
     amount_cents: i64,
     /// As store credit (refund part, without the bonus).
     credit_cents: i64,
-    /// Store credit the exchange's difference adds (+) or takes (−).
-    exchange_difference_cents: i64,
+    /// How an exchange's difference is settled (store credit in or out, card paid back).
+    exchange: ExchangeSettlement,
+}
+
+/// What was there before the refund: the order, earlier refunds to its card, an exchange's
+/// card payment.
+struct Paid<'a> {
+    order: &'a OrderForReturn,
+    card_refunded_before: i64,
+    exchange_payment: Option<&'a ExchangePayment>,
 }
 
 async fn plan_payout(
     state: &AppState,
     ret: &StoredReturn,
-    order: &OrderForReturn,
+    paid: Paid<'_>,
     estimate: &RefundEstimate,
-    card_refunded_before: i64,
     reference: Option<&str>,
 ) -> Result<PayoutPlan, AppError> {
     let refund = estimate.refund_cents;
+    let order = paid.order;
     let plan = |payout, amount_cents, credit_cents| PayoutPlan {
         payout,
         amount_cents,
         credit_cents,
-        exchange_difference_cents: 0,
+        exchange: ExchangeSettlement::default(),
     };
     match ret.method {
         RefundMethod::StoreCredit => Ok(plan(Payout::StoreCredit, 0, refund)),
-        RefundMethod::Exchange => exchange_plan(state, ret, estimate).await,
+        RefundMethod::Exchange => exchange_plan(state, ret, estimate, paid.exchange_payment).await,
         RefundMethod::OriginalPayment if needs_manual_payout(ret, order) => match reference {
             Some(r) if !r.trim().is_empty() => Ok(plan(Payout::Manual, refund, 0)),
             _ => Err(AppError::Invalid(
@@ -396,7 +451,7 @@ async fn plan_payout(
             )),
         },
         RefundMethod::OriginalPayment => {
-            let split = domain::returns::credit::refund_split(refund, order.card_paid_cents, card_refunded_before);
+            let split = domain::returns::credit::refund_split(refund, order.card_paid_cents, paid.card_refunded_before);
             if split.card_cents > 0 && order.charge_reference.is_some() {
                 Ok(plan(Payout::Card, split.card_cents, split.credit_cents))
             } else {
@@ -406,27 +461,28 @@ async fn plan_payout(
     }
 }
 
+/// The swap at the replacement's price when the customer paid (by card), or at today's price
+/// (paid from store credit).
 async fn exchange_plan(
     state: &AppState,
     ret: &StoredReturn,
     estimate: &RefundEstimate,
+    payment: Option<&ExchangePayment>,
 ) -> Result<PayoutPlan, AppError> {
     let Some(product_id) = ret.exchange_product_id.filter(|_| ret.exchange_reserved) else {
         return Err(AppError::Conflict(
             "the replacement sold out: the customer must choose another product first".to_owned(),
         ));
     };
-    let quote = exchange_quote(state, product_id, ret.units, estimate.total_cents).await?;
-    let difference = match quote.balance {
-        ExchangeBalance::CustomerCredited(d) => d,
-        ExchangeBalance::CustomerPays(d) => d.saturating_neg(),
-        ExchangeBalance::Even => 0,
+    let (price, prepaid) = match payment.filter(|p| p.charged()) {
+        Some(p) => (p.replacement_cents, p.amount_cents),
+        None => (exchange_quote(state, product_id, ret.units, estimate.total_cents).await?.price_cents, 0),
     };
     Ok(PayoutPlan {
         payout: Payout::Exchange,
         amount_cents: estimate.refund_cents,
         credit_cents: 0,
-        exchange_difference_cents: difference,
+        exchange: settle_exchange(estimate.total_cents, price, prepaid),
     })
 }
 
@@ -460,7 +516,9 @@ async fn start_refund_in(
     if estimate.refund_cents <= 0 {
         return Err(AppError::Invalid("nothing is left to refund for this return".to_owned()));
     }
-    let plan = plan_payout(state, ret, &order, &estimate, card_before, reference).await?;
+    let payment = exchange_payments::find(&mut **tx, ret.id).await?;
+    let paid = Paid { order: &order, card_refunded_before: card_before, exchange_payment: payment.as_ref() };
+    let plan = plan_payout(state, ret, paid, &estimate, reference).await?;
     let note = match who.actor {
         Actor::Admin => "refund started by an administrator",
         _ => "refund started",
@@ -503,19 +561,16 @@ async fn pay_credit_parts(
     let rma = ret.rma_number.clone().unwrap_or_else(|| format!("return {}", ret.id));
     credit::credit(tx, ret.user_id, plan.credit_cents, CreditReason::Refund, links, &rma, now).await?;
     credit::credit(tx, ret.user_id, bonus, CreditReason::Bonus, links, &rma, now).await?;
-    let difference = plan.exchange_difference_cents;
-    if difference > 0 {
-        credit::credit(tx, ret.user_id, difference, CreditReason::ExchangeDifference, links, &rma, now).await?;
-    } else if difference < 0 {
-        let owed = difference.saturating_neg();
-        if !credit::debit(tx, ret.user_id, owed, CreditReason::ExchangeDifference, links, &rma, now).await? {
-            return Err(AppError::Invalid(format!(
-                "the replacement costs {} more than the refund and the customer's store credit is not enough",
-                domain::money::format_cents(owed)
-            )));
-        }
+    let exchange = plan.exchange;
+    credit::credit(tx, ret.user_id, exchange.credit_cents, CreditReason::ExchangeDifference, links, &rma, now).await?;
+    let owed = exchange.debit_cents;
+    if owed > 0 && !credit::debit(tx, ret.user_id, owed, CreditReason::ExchangeDifference, links, &rma, now).await? {
+        return Err(AppError::Invalid(format!(
+            "the replacement costs {} more than the refund and the customer's store credit is not enough",
+            domain::money::format_cents(owed)
+        )));
     }
-    Ok(())
+    exchange_payments::pay_back_in(tx, ret.id, exchange.card_back_cents, now).await
 }
 
 /// The worker's settlement of a paid card refund: the refund row and the return, once.
@@ -556,11 +611,23 @@ fn customer(customer: &Customer) -> Who {
     Who { actor: Actor::Customer, id: Some(customer.id()) }
 }
 
-/// Gives back the replacement's held stock (the return will not be exchanged).
-async fn release_exchange(tx: &mut Tx, ret: &StoredReturn) -> Result<(), AppError> {
+/// The return will not be exchanged: the replacement's held stock is given back, and a price
+/// difference paid by card goes back to the card.
+async fn undo_exchange(tx: &mut Tx, ret: &StoredReturn, now: i64) -> Result<(), AppError> {
     if let (Some(product_id), true) = (ret.exchange_product_id, ret.exchange_reserved) {
         catalog::store::return_stock(tx, product_id, ret.units).await?;
         store::set_exchange(tx, ret.id, Some(product_id), false).await?;
+    }
+    exchange_payments::pay_all_back_in(tx, ret.id, now).await
+}
+
+/// Nothing is done with a return whose price difference is still being charged: it may yet be
+/// withdrawn.
+async fn check_not_charging(state: &AppState, id: i64) -> Result<(), AppError> {
+    if exchange_payments::is_charging(&state.db, id).await? {
+        return Err(AppError::Conflict(
+            "the payment for the price difference is still being confirmed; try again in a minute".to_owned(),
+        ));
     }
     Ok(())
 }
@@ -568,9 +635,11 @@ async fn release_exchange(tx: &mut Tx, ret: &StoredReturn) -> Result<(), AppErro
 /// The customer withdraws the return (until the parcel is received).
 pub async fn cancel(state: &AppState, customer: &Customer, id: i64, note: &str) -> Result<ReturnDetail, AppError> {
     let mut ret = own(state, customer, id).await?;
+    check_not_charging(state, id).await?;
+    let now = now_ms();
     let mut tx = state.db.begin().await?;
-    apply(&mut tx, &mut ret, Action::Cancel, self::customer(customer), note.trim(), now_ms()).await?;
-    release_exchange(&mut tx, &ret).await?;
+    apply(&mut tx, &mut ret, Action::Cancel, self::customer(customer), note.trim(), now).await?;
+    undo_exchange(&mut tx, &ret, now).await?;
     tx.commit().await?;
     get(state, customer, id).await
 }
@@ -616,7 +685,7 @@ pub async fn choose_exchange(
     if ret.method != RefundMethod::Exchange || ret.exchange_reserved || ret.status.is_final() {
         return Err(AppError::Conflict("this return has no exchange waiting for a product".to_owned()));
     }
-    active_product(state, product_id).await?;
+    let product = active_product(state, product_id).await?;
     let mut tx = state.db.begin().await?;
     if !store::lock(&mut tx, id).await? {
         return Err(not_found());
@@ -627,6 +696,8 @@ pub async fn choose_exchange(
         return Err(AppError::Conflict("that product is sold out too; please choose another".to_owned()));
     }
     store::set_exchange(&mut tx, id, Some(product_id), reserved).await?;
+    let price = domain::pricing::discounted_cents(product.price_cents, product.discount_percent);
+    exchange_payments::set_replacement(&mut tx, id, price.saturating_mul(ret.units)).await?;
     tx.commit().await?;
     get(state, customer, id).await
 }
@@ -658,6 +729,7 @@ pub async fn command(
     command: AdminCommand,
 ) -> Result<ReturnDetail, AppError> {
     let mut ret = store::find(state.db.read(), id).await?.ok_or_else(not_found)?;
+    check_not_charging(state, id).await?;
     let who = Who { actor: Actor::Admin, id: Some(admin.id()) };
     let now = now_ms();
     let mut tx = state.db.begin().await?;
@@ -684,7 +756,8 @@ pub async fn command(
             start_refund_in(state, tx_ref, &mut ret, who, reference.as_deref(), now).await?;
         }
         AdminCommand::RetryRefund => {
-            if !refunds::retry_now(tx_ref, id, now).await? {
+            let refund = refunds::retry_now(tx_ref, id, now).await?;
+            if !refund && !exchange_payments::retry_now(tx_ref, id, now).await? {
                 return Err(AppError::Conflict("this return has no pending or failed refund to retry".to_owned()));
             }
         }
@@ -703,7 +776,7 @@ async fn reject(tx: &mut Tx, ret: &mut StoredReturn, who: Who, reason: &str, now
     }
     apply(tx, ret, Action::Reject, who, reason, now).await?;
     store::set_rejection(tx, ret.id, reason).await?;
-    release_exchange(tx, ret).await
+    undo_exchange(tx, ret, now).await
 }
 
 fn reviewed(items: &[StoredItem]) -> Vec<ReviewedItem> {
@@ -848,5 +921,6 @@ async fn exchange_view(state: &AppState, ret: &StoredReturn) -> Result<Option<Ex
         name: product.name,
         reserved: ret.exchange_reserved,
         alternatives,
+        card_payment: exchange_payments::find(state.db.read(), ret.id).await?.map(|p| p.view()),
     }))
 }

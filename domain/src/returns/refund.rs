@@ -181,6 +181,35 @@ pub fn exchange_balance(credit_cents: i64, replacement_cents: i64) -> ExchangeBa
     }
 }
 
+/// How an exchange is settled once its return is approved, given what the customer paid up front
+/// for the difference (by card, when the replacement cost more than the refund they were quoted).
+///
+/// The swap costs `owed = replacement − credit` (negative: the customer is owed money). What was
+/// paid up front beyond `owed` goes back: to the card first (never more than was charged), the
+/// rest as store credit. What `owed` is beyond the payment (a partial approval lowered the credit)
+/// is taken from store credit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExchangeSettlement {
+    /// Refunded to the card the difference was paid with.
+    pub card_back_cents: i64,
+    /// Given as store credit.
+    pub credit_cents: i64,
+    /// Taken from store credit.
+    pub debit_cents: i64,
+}
+
+pub fn settle_exchange(credit_cents: i64, replacement_cents: i64, prepaid_cents: i64) -> ExchangeSettlement {
+    let prepaid = prepaid_cents.max(0);
+    let owed = replacement_cents.saturating_sub(credit_cents);
+    let over = prepaid.saturating_sub(owed);
+    if over >= 0 {
+        let card_back_cents = over.min(prepaid);
+        ExchangeSettlement { card_back_cents, credit_cents: over - card_back_cents, debit_cents: 0 }
+    } else {
+        ExchangeSettlement { debit_cents: over.saturating_neg(), ..ExchangeSettlement::default() }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,6 +285,27 @@ mod tests {
         assert_eq!(exchange_balance(2_000, 2_500), ExchangeBalance::CustomerPays(500));
         assert_eq!(exchange_balance(2_000, 1_200), ExchangeBalance::CustomerCredited(800));
         assert_eq!(exchange_balance(2_000, 2_000), ExchangeBalance::Even);
+    }
+
+    #[test]
+    fn an_exchange_paid_up_front_gets_back_what_it_no_longer_owes() {
+        let settle = |credit, price, prepaid| {
+            let s = settle_exchange(credit, price, prepaid);
+            (s.card_back_cents, s.credit_cents, s.debit_cents)
+        };
+        // Nothing paid up front: the plain difference, credited or taken from store credit.
+        assert_eq!(settle(2_000, 1_200, 0), (0, 800, 0));
+        assert_eq!(settle(2_000, 2_500, 0), (0, 0, 500));
+        assert_eq!(settle(2_000, 2_000, 0), (0, 0, 0));
+        // Paid exactly what the approved swap costs: nothing moves.
+        assert_eq!(settle(2_000, 2_500, 500), (0, 0, 0));
+        // Partial approval (credit 1 000, not 2 000): 1 000 more, from store credit.
+        assert_eq!(settle(1_000, 2_500, 500), (0, 0, 1_000));
+        // The replacement got cheaper: part of the payment back to the card…
+        assert_eq!(settle(2_000, 2_300, 500), (200, 0, 0));
+        // …and once the refund covers it, all of it back to the card, the rest as credit.
+        assert_eq!(settle(2_000, 1_500, 500), (500, 500, 0));
+        assert_eq!(settle(2_000, 2_500, -5), (0, 0, 500), "a negative payment counts as none");
     }
 
     #[test]

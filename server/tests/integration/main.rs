@@ -17,6 +17,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod dashboard;
+mod exchanges;
 mod flash_sales;
 mod hardening;
 mod kpis;

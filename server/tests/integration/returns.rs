@@ -76,18 +76,24 @@ pub(crate) async fn lines_of(app: &TestApp, client: &Client, order_id: i64) -> V
         .unwrap_or_default()
 }
 
-fn request(order_id: i64, items: &[(i64, i64)], reason: &str, method: &str) -> Value {
+pub(crate) fn request(order_id: i64, items: &[(i64, i64)], reason: &str, method: &str) -> Value {
     let items: Vec<Value> = items.iter().map(|(line, n)| json!({ "order_line_id": line, "quantity": n })).collect();
     json!({ "order_id": order_id, "items": items, "reason": reason, "details": "", "method": method })
 }
 
-async fn create(app: &TestApp, client: &Client, body: &Value) -> (StatusCode, Value) {
+pub(crate) async fn create(app: &TestApp, client: &Client, body: &Value) -> (StatusCode, Value) {
     let response = post(app, client, "/api/returns", body.clone()).await;
     let status = response.status();
     (status, response.json().await.expect("json"))
 }
 
-async fn admin_act(app: &TestApp, admin: &Client, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn admin_act(
+    app: &TestApp,
+    admin: &Client,
+    id: i64,
+    action: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let response = post(app, admin, &format!("/api/admin/returns/{id}/{action}"), body).await;
     let status = response.status();
     (status, response.json().await.expect("json"))
@@ -670,7 +676,7 @@ async fn post_action_form(app: &TestApp, client: &Client, id: i64, fields: &[(&s
         .expect("form post")
 }
 
-async fn status_of(app: &TestApp, id: i64) -> String {
+pub(crate) async fn status_of(app: &TestApp, id: i64) -> String {
     app.text_of(&format!("SELECT status AS t FROM returns WHERE id = {id}")).await
 }
 
@@ -745,13 +751,13 @@ async fn the_rma_console_forms_work_without_javascript() {
     assert_eq!(scripted.json::<Value>().await.expect("json")["summary"]["status"], "closed");
 }
 
-fn exchange_for(mut body: Value, product: i64) -> Value {
+pub(crate) fn exchange_for(mut body: Value, product: i64) -> Value {
     body["exchange_product_id"] = json!(product);
     body
 }
 
 /// Ships, receives, inspects (restock) and approves every unit of a return.
-async fn to_approved(app: &TestApp, customer: &Client, ops: &Client, id: i64) {
+pub(crate) async fn to_approved(app: &TestApp, customer: &Client, ops: &Client, id: i64) {
     let shipped =
         post(app, customer, &format!("/api/returns/{id}/shipment"), json!({ "carrier": "UPS", "tracking": "1Z" }))
             .await;

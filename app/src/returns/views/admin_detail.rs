@@ -10,7 +10,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::common::{
-    adopt, use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
+    adopt, use_live_return, DifferencePaymentInfo, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge,
+    ShipmentInfo, Timeline,
 };
 use crate::returns::model::{
     Action, Condition, Disposition, RefundMethod, RefundState, ReturnDetail, ReturnItem, ReturnStatus,
@@ -93,6 +94,7 @@ fn AdminBody(detail: ReturnDetail) -> impl IntoView {
         <Gallery photos=detail.photos/>
         {detail.shipment.map(|shipment| view! { <ShipmentInfo shipment/> })}
         <h2>"Refund"</h2>
+        {detail.exchange.and_then(|e| e.card_payment).map(|payment| view! { <DifferencePaymentInfo payment/> })}
         {detail.refund.map(|refund| view! { <RefundInfo refund/> })}
         <EstimateLines estimate=detail.estimate/>
     }
@@ -104,7 +106,9 @@ fn AdminActions(detail: ReturnDetail, command: ServerAction<AdminReturnAction>) 
     let id = detail.summary.id;
     let status = detail.summary.status;
     let manual = detail.order.payment_method == "cash" && detail.summary.method == RefundMethod::OriginalPayment;
-    let retry = detail.refund.as_ref().is_some_and(|r| matches!(r.state, RefundState::Pending | RefundState::Failed));
+    let stuck = |state: Option<RefundState>| matches!(state, Some(RefundState::Pending | RefundState::Failed));
+    let card_payment = detail.exchange.as_ref().and_then(|e| e.card_payment.as_ref());
+    let retry = stuck(detail.refund.as_ref().map(|r| r.state)) || stuck(card_payment.and_then(|p| p.back_state));
     let forms: Vec<AnyView> = detail
         .actions
         .iter()

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use crate::error::FnError;
 use crate::returns::model::{
-    Photo, Refund, RefundEstimate, RefundState, ReturnDetail, ReturnEvent, ReturnItem, ReturnStatus, Shipment,
+    DifferencePayment, Photo, Refund, RefundEstimate, RefundState, ReturnDetail, ReturnEvent, ReturnItem, ReturnStatus,
+    Shipment,
 };
 use crate::time::display_utc;
 use crate::ui::components::Money;
@@ -128,6 +129,33 @@ pub fn RefundInfo(refund: Refund) -> impl IntoView {
     view! {
         {state}
         {refund.reference.map(|r| view! { <p>"Refund reference: " <code data-testid="refund-reference">{r}</code></p> })}
+    }
+}
+
+/// The card payment of an exchange's price difference, and what of it went back to the card.
+#[component]
+pub fn DifferencePaymentInfo(payment: DifferencePayment) -> impl IntoView {
+    let paid = if payment.charged {
+        view! { "Price difference paid by card: " <Money cents=payment.amount_cents/> {format!(" ({})", payment.card)}
+        {payment.charge_reference.map(|r| view! { " · reference " <code>{r}</code> })} }
+        .into_any()
+    } else {
+        view! { "Confirming your card payment of " <Money cents=payment.amount_cents/> {format!(" ({}) with the payment provider…", payment.card)} }
+            .into_any()
+    };
+    let reason = Some(payment.last_error.clone()).filter(|e| !e.is_empty());
+    let back = payment.back_state.map(|state| {
+        let cents = payment.back_cents;
+        match state {
+            RefundState::Pending => view! { <p class="alert alert-warn" data-testid="difference-back">"Paying back " <Money cents/> " to the card" {reason.map(|r| format!(": {r}"))}</p> }.into_any(),
+            RefundState::Paid => view! { <p class="alert alert-ok" data-testid="difference-back">"Paid back to the card: " <Money cents/>
+                {payment.back_reference.map(|r| view! { " · reference " <code>{r}</code> })}</p> }.into_any(),
+            RefundState::Failed => view! { <p class="alert alert-error" data-testid="difference-back">"Paying back " <Money cents/> " to the card failed" {reason.map(|r| format!(": {r}"))}</p> }.into_any(),
+        }
+    });
+    view! {
+        <p data-testid="difference-payment">{paid}</p>
+        {back}
     }
 }
 

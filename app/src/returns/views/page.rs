@@ -8,7 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::common::{
-    adopt, use_live_return, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge, ShipmentInfo, Timeline,
+    adopt, use_live_return, DifferencePaymentInfo, EstimateLines, Gallery, RefundInfo, ReturnItems, ReturnStatusBadge,
+    ShipmentInfo, Timeline,
 };
 use crate::returns::model::{Action, Exchange, ReturnDetail, ReturnSummary};
 use crate::returns::server_fns::{get_return, my_returns, CancelReturn, ChooseExchange, ShipReturn};
@@ -123,7 +124,10 @@ fn ReturnBody(detail: ReturnDetail) -> impl IntoView {
 #[component]
 fn ExchangeInfo(exchange: Exchange) -> impl IntoView {
     let note = if exchange.reserved { " (reserved for you)" } else { "" };
-    view! { <p data-testid="exchange">"Exchange for " <strong>{exchange.name}</strong> " · " <Money cents=exchange.price_cents/> {note}</p> }
+    view! {
+        <p data-testid="exchange">"Exchange for " <strong>{exchange.name}</strong> " · " <Money cents=exchange.price_cents/> {note}</p>
+        {exchange.card_payment.map(|payment| view! { <DifferencePaymentInfo payment/> })}
+    }
 }
 
 /// The forms for the customer's valid actions; what an action answers becomes the page's copy.

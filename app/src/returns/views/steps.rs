@@ -267,9 +267,12 @@ fn EstimateExplained(estimate: ReturnEstimate, method: Option<RefundMethod>) -> 
 #[component]
 fn QuoteInfo(quote: ExchangeQuote) -> impl IntoView {
     let balance = match quote.balance {
-        ExchangeBalance::CustomerPays(c) => {
-            format!("You pay the difference from your store credit: {}", format_cents(c))
-        }
+        ExchangeBalance::CustomerPays(c) if quote.store_credit_cents >= c => format!(
+            "You pay the difference, {}, by card when you submit, or from your store credit (balance {}) if you leave the card empty.",
+            format_cents(c),
+            format_cents(quote.store_credit_cents)
+        ),
+        ExchangeBalance::CustomerPays(c) => format!("You pay the difference, {}, by card when you submit.", format_cents(c)),
         ExchangeBalance::CustomerCredited(c) => format!("The difference becomes store credit: {}", format_cents(c)),
         ExchangeBalance::Even => "Even exchange: nothing to pay.".to_owned(),
     };
@@ -309,10 +312,44 @@ pub fn ReviewStep() -> impl IntoView {
         </dl>
         <Transition fallback=|| view! { <p class="muted">"Working out your refund…"</p> }>
             {move || estimate.get().map(|result| match result {
-                Ok(Some(e)) => view! { <EstimateExplained estimate=e method=Some(method)/> }.into_any(),
+                Ok(Some(e)) => {
+                    let owed = e.exchange.as_ref().filter(|_| method == RefundMethod::Exchange).and_then(|q| match q.balance {
+                        ExchangeBalance::CustomerPays(c) => Some((c, q.store_credit_cents >= c)),
+                        _ => None,
+                    });
+                    view! {
+                        <EstimateExplained estimate=e method=Some(method)/>
+                        {owed.map(|(cents, optional)| view! { <DifferenceCard cents optional/> })}
+                    }.into_any()
+                }
                 Ok(None) => ().into_any(),
                 Err(err) => view! { <p class="alert alert-error" role="alert">{err.message}</p> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The card that pays a dearer replacement's difference, charged on submit. It belongs to the
+/// wizard's form (posted with the Submit button before the WASM has loaded) and is kept in memory
+/// only: never in the draft.
+#[component]
+fn DifferenceCard(cents: i64, optional: bool) -> impl IntoView {
+    let ctx = use_wizard();
+    let legend = format!("Pay the difference: {}", format_cents(cents));
+    view! {
+        <fieldset class="payment" data-testid="difference-card">
+            <legend>{legend}</legend>
+            {optional.then(|| view! { <p class="field-hint">"Optional: without a card, your store credit pays it."</p> })}
+            <label>"Card number"
+                <input type="text" form=FORM name="form[card_number]" inputmode="numeric" autocomplete="cc-number"
+                    placeholder="4242 4242 4242 4242" data-testid="difference-card-number"
+                    prop:value=move || ctx.card_number.get() on:input=move |ev| ctx.card_number.set(event_target_value(&ev))/>
+            </label>
+            <label>"Expiry (MM/YYYY)"
+                <input type="text" form=FORM name="form[card_expiry]" autocomplete="cc-exp" placeholder="12/2030"
+                    data-testid="difference-card-expiry"
+                    prop:value=move || ctx.card_expiry.get() on:input=move |ev| ctx.card_expiry.set(event_target_value(&ev))/>
+            </label>
+        </fieldset>
     }
 }

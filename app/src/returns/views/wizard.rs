@@ -16,6 +16,7 @@ use super::stepper::Stepper;
 use super::steps::{ItemsStep, MethodStep, OrderStep, ReasonStep, ReviewStep};
 use super::uploader::{PhotoStep, Upload};
 use crate::returns::draft::{step_problem, Draft, Go, SavedDraft, WizardData, WizardPage, STEPS};
+use crate::returns::model::CardNumber;
 use crate::returns::server_fns::{return_wizard, save_return_draft, CreateReturn, DiscardReturnDraft, ReturnDraftStep};
 use crate::ui::components::resource_view;
 use crate::ui::errors::ActionError;
@@ -34,6 +35,9 @@ pub struct WizardCtx {
     pub counter: StoredValue<u64>,
     /// The WASM runs: buttons act in the browser instead of posting the step's form.
     pub enhanced: RwSignal<bool>,
+    /// The card for an exchange's price difference (step 6): in memory only, never saved.
+    pub card_number: RwSignal<String>,
+    pub card_expiry: RwSignal<String>,
 }
 
 pub fn use_wizard() -> WizardCtx {
@@ -65,6 +69,8 @@ fn Wizard(data: WizardData, saved: SavedDraft) -> impl IntoView {
         uploads: RwSignal::new(Vec::new()),
         counter: StoredValue::new(0),
         enhanced: RwSignal::new(false),
+        card_number: RwSignal::new(String::new()),
+        card_expiry: RwSignal::new(String::new()),
     };
     provide_context(ctx);
     // Effects run in the browser only, once hydrated.
@@ -219,7 +225,9 @@ fn SubmitButton() -> impl IntoView {
         }
     });
     let submit = move |_| {
-        if let Some(request) = ctx.draft.with_untracked(Draft::request) {
+        if let Some(mut request) = ctx.draft.with_untracked(Draft::request) {
+            request.card_number = Some(CardNumber(ctx.card_number.get_untracked()));
+            request.card_expiry = Some(ctx.card_expiry.get_untracked());
             create.dispatch(CreateReturn { request });
         }
     };

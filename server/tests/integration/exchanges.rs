@@ -1,0 +1,238 @@
+//! Exchanges for a dearer product: the difference is charged to the customer's card when the
+//! return is submitted (the provider records exactly one charge), a refused card submits
+//! nothing, the card gets the payment back (exactly one refund) when the return is rejected or
+//! cancelled, and a charge whose server died before recording it is settled from the
+//! provider's record by another server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::payments::faults::FaultSettings;
+use app::payments::provider::SimulatedProvider;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+use crate::returns::{
+    admin_act, create, exchange_for, lines_of, paid_order, png, request, returns_shop, status_of, to_approved, upload,
+    Uploads,
+};
+use crate::support::shop::{admin, stock_of, CARD, DECLINED_CARD};
+use crate::support::{post, wait_until, TestApp};
+
+/// A mug ($20, over the "keep it" value) returned for a lamp ($90): the refund is $18.00 (10 %
+/// restocking fee) plus a $1.80 bonus for exchanging, so the customer owes $70.20.
+const OWED: i64 = 7_020;
+
+struct Shop {
+    _uploads: Uploads,
+    app: TestApp,
+    provider: Arc<SimulatedProvider>,
+    provider_url: String,
+    alice: Client,
+    lamp: i64,
+}
+
+async fn shop(extra: &[(&str, &str)]) -> Shop {
+    let uploads = Uploads::new();
+    let (provider, provider_url) = crate::support::standalone_provider().await;
+    let mut env = vec![("PAYMENT_PROVIDER_URL", provider_url.as_str())];
+    env.extend_from_slice(extra);
+    let app = returns_shop(&uploads, &env).await;
+    let lamp = app.product("Lamp", 9_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    Shop { _uploads: uploads, app, provider, provider_url, alice, lamp }
+}
+
+impl Shop {
+    /// A paid order of one mug and the request to exchange it for the lamp.
+    async fn exchange_request(&self) -> Value {
+        let mug = self.app.product("Mug", 2_000, 10).await;
+        let order = paid_order(&self.app, &self.alice, &[(mug, 1)]).await;
+        let line = lines_of(&self.app, &self.alice, order).await[0].0;
+        exchange_for(request(order, &[(line, 1)], "no_longer_wanted", "exchange"), self.lamp)
+    }
+
+    /// What the provider holds under a key: the amount, or `None` when it has nothing.
+    async fn provider_amount(&self, kind: &str, key: &str) -> Option<i64> {
+        let answer = reqwest::get(format!("{}/v1/{kind}/{key}", self.provider_url)).await.expect("provider lookup");
+        match answer.status() {
+            StatusCode::OK => answer.json::<Value>().await.expect("json")["amount_cents"].as_i64(),
+            StatusCode::NOT_FOUND => None,
+            other => panic!("provider lookup answered {other}"),
+        }
+    }
+
+    async fn key_of(&self, column: &str, id: i64) -> String {
+        self.app.text_of(&format!("SELECT {column} AS t FROM exchange_payments WHERE return_id = {id}")).await
+    }
+
+    async fn paid_back(&self, id: i64) {
+        let query = format!("SELECT back_status AS t FROM exchange_payments WHERE return_id = {id}");
+        wait_until("the difference to be paid back", Duration::from_secs(10), || async {
+            self.app.text_of(&query).await == "paid"
+        })
+        .await;
+    }
+}
+
+fn with_card(mut body: Value, number: &str) -> Value {
+    body["card_number"] = json!(number);
+    body["card_expiry"] = json!("12/2099");
+    body
+}
+
+fn id_of(detail: &Value) -> i64 {
+    detail["summary"]["id"].as_i64().expect("id")
+}
+
+#[tokio::test]
+async fn a_dearer_exchange_is_charged_to_the_card_on_submit_and_paid_back_once_when_rejected() {
+    let shop = shop(&[]).await;
+    let ops = admin(&shop.app).await;
+    let body = shop.exchange_request().await;
+    let charges_before = shop.provider.charges_made();
+
+    let (status, created) = create(&shop.app, &shop.alice, &with_card(body, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["summary"]["status"], "authorized", "authorized once the difference is paid");
+    let payment = &created["exchange"]["card_payment"];
+    assert_eq!((payment["amount_cents"].clone(), payment["charged"].clone()), (json!(OWED), json!(true)), "{created}");
+    assert_eq!(payment["card"], "Visa •••• 4242");
+    assert_eq!(shop.provider.charges_made(), charges_before + 1, "one charge for the difference");
+    let id = id_of(&created);
+    let charge_key = shop.key_of("charge_key", id).await;
+    assert_eq!(shop.provider_amount("charges", &charge_key).await, Some(OWED));
+    assert_eq!(stock_of(&shop.app, shop.lamp).await, 9, "the lamp is held");
+    let stored =
+        shop.app.text_of(&format!("SELECT card_last4 AS t FROM exchange_payments WHERE return_id = {id}")).await;
+    assert_eq!(stored, "4242", "only the last four digits are kept");
+
+    let (status, rejected) = admin_act(&shop.app, &ops, id, "reject", json!({ "reason": "not ours" })).await;
+    assert_eq!((status, rejected["summary"]["status"].clone()), (StatusCode::OK, json!("rejected")), "{rejected}");
+    shop.paid_back(id).await;
+    let back_key = shop.key_of("back_key", id).await;
+    assert_eq!(shop.provider_amount("refunds", &back_key).await, Some(OWED), "the whole payment goes back");
+    assert_eq!(shop.provider.refunds_made(), 1, "the provider recorded exactly one refund");
+    assert_eq!(stock_of(&shop.app, shop.lamp).await, 10, "the lamp is released");
+    let page = crate::support::get_json(&shop.app, &shop.alice, &format!("/api/returns/{id}")).await;
+    assert_eq!(page["exchange"]["card_payment"]["back_state"], "paid", "{page}");
+}
+
+#[tokio::test]
+async fn a_cancelled_exchange_gets_its_difference_back_and_an_approved_one_is_settled_at_the_price_paid() {
+    let shop = shop(&[]).await;
+    let ops = admin(&shop.app).await;
+
+    // Cancelled by the customer: paid back in full, once.
+    let (status, cancelled) = create(&shop.app, &shop.alice, &with_card(shop.exchange_request().await, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{cancelled}");
+    let cancelled_id = id_of(&cancelled);
+    let answer = post(&shop.app, &shop.alice, &format!("/api/returns/{cancelled_id}/cancel"), json!({})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    shop.paid_back(cancelled_id).await;
+    assert_eq!(shop.provider_amount("refunds", &shop.key_of("back_key", cancelled_id).await).await, Some(OWED));
+
+    // Approved: the swap costs what was paid, so nothing moves (no refund, no store credit),
+    // even though the lamp got dearer meanwhile.
+    let (status, kept) = create(&shop.app, &shop.alice, &with_card(shop.exchange_request().await, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    let id = id_of(&kept);
+    let dearer = json!({ "name": "Lamp", "description": "", "price_cents": 12_000, "stock": 0, "discount_percent": 0,
+        "shipping_weight_grams": 0, "country_of_origin": "USA", "requires_shipping": false });
+    let changed = post(&shop.app, &ops, &format!("/api/admin/products/{}", shop.lamp), dearer).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    to_approved(&shop.app, &shop.alice, &ops, id).await;
+    let (status, exchanged) = admin_act(&shop.app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{exchanged}");
+    assert_eq!(
+        (exchanged["summary"]["status"].clone(), exchanged["refund"]["payout"].clone()),
+        (json!("refunded"), json!("exchange"))
+    );
+    assert_eq!(exchanged["exchange"]["card_payment"]["back_state"], Value::Null, "{exchanged}");
+    let account = crate::support::get_json(&shop.app, &shop.alice, "/api/store-credit").await;
+    assert_eq!(account["balance_cents"], 0, "{account}");
+    assert_eq!(shop.provider.refunds_made(), 1, "only the cancelled one was paid back");
+}
+
+#[tokio::test]
+async fn a_refused_card_or_an_unreachable_provider_submits_nothing() {
+    let shop = shop(&[]).await;
+    let body = shop.exchange_request().await;
+    let photo = upload(&shop.app, &shop.alice, "/api/returns/photos", "box.png", "image/png", &png()).await;
+    assert_eq!(photo.status(), StatusCode::CREATED);
+    let photo_id = photo.json::<Value>().await.expect("json")["id"].clone();
+    let mut body = body;
+    body["photo_ids"] = json!([photo_id]);
+    let charges_before = shop.provider.charges_made();
+    let nothing_stored = || async {
+        let returns = shop.app.scalar("SELECT COUNT(*) AS n FROM returns").await;
+        let payments = shop.app.scalar("SELECT COUNT(*) AS n FROM exchange_payments").await;
+        let drafts = shop.app.scalar("SELECT COUNT(*) AS n FROM return_photos WHERE return_id IS NULL").await;
+        assert_eq!((returns, payments, drafts), (0, 0, 1), "no return; the photo is still the draft's");
+        assert_eq!(stock_of(&shop.app, shop.lamp).await, 10, "no lamp held");
+    };
+
+    // Without a card, and no store credit to pay the difference.
+    let (status, refused) = create(&shop.app, &shop.alice, &body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["error"].as_str().unwrap_or_default().contains("enter a card to pay the difference"), "{refused}");
+    nothing_stored().await;
+
+    // A card number that is not one.
+    let (status, refused) = create(&shop.app, &shop.alice, &with_card(body.clone(), "4242 4242 4242 4241")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "the card for the price difference: card number is not valid (check the digits)");
+    nothing_stored().await;
+
+    // Declined by the issuer.
+    let (status, declined) = create(&shop.app, &shop.alice, &with_card(body.clone(), DECLINED_CARD)).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{declined}");
+    assert!(declined["error"].as_str().unwrap_or_default().starts_with("your card was declined"), "{declined}");
+    nothing_stored().await;
+
+    // The provider fails every call: it holds no charge under the key, so nothing was charged.
+    shop.provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
+    let (status, unreachable) = create(&shop.app, &shop.alice, &with_card(body.clone(), CARD)).await;
+    assert_eq!(status, StatusCode::PAYMENT_REQUIRED, "{unreachable}");
+    assert!(unreachable["error"].as_str().unwrap_or_default().contains("cannot be reached"), "{unreachable}");
+    nothing_stored().await;
+    assert_eq!(shop.provider.charges_made(), charges_before, "nothing was charged");
+
+    // Healed: the same request goes through.
+    shop.provider.set_faults(FaultSettings::default());
+    let (status, created) = create(&shop.app, &shop.alice, &with_card(body, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["photos"].as_array().map(Vec::len), Some(1), "{created}");
+}
+
+#[tokio::test]
+async fn a_crash_while_the_difference_is_charged_is_settled_from_the_providers_record_by_another_server() {
+    let shop = shop(&[("PAYMENT_TIMEOUT_MS", "5000"), ("INSTANCE_LIVENESS_MS", "1000")]).await;
+    let body = with_card(shop.exchange_request().await, CARD);
+    let charges_before = shop.provider.charges_made();
+
+    // The provider charges at once but answers slowly; the server dies before the answer.
+    shop.provider.set_faults(FaultSettings { failure_rate: 0.0, latency_ms: 3_000 });
+    let (url, client) = (shop.app.url("/api/returns"), shop.alice.clone());
+    let in_flight = tokio::spawn(async move { client.post(url).json(&body).send().await.map(|r| r.status()) });
+    wait_until("the charge to reach the provider", Duration::from_secs(5), || async {
+        shop.provider.charges_made() == charges_before + 1
+    })
+    .await;
+    let restarted = shop.app.restart().await;
+    let Shop { app: first, provider, .. } = shop;
+    first.crash();
+    provider.set_faults(FaultSettings::default());
+    assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
+    let id = restarted.scalar("SELECT id AS n FROM returns").await;
+    assert_eq!(status_of(&restarted, id).await, "requested", "waiting for its payment");
+
+    // The new server asks the provider about the dead one's charge and goes on with the return.
+    wait_until("the charge to be settled", Duration::from_secs(20), || async {
+        status_of(&restarted, id).await == "authorized"
+    })
+    .await;
+    let payment = restarted.text_of(&format!("SELECT status AS t FROM exchange_payments WHERE return_id = {id}")).await;
+    assert_eq!(payment, "charged");
+    assert_eq!(provider.charges_made(), charges_before + 1, "charged exactly once");
+}
