@@ -416,6 +416,8 @@ struct PayoutPlan {
     credit_cents: i64,
     /// How an exchange's difference is settled (store credit in or out, card paid back).
     exchange: ExchangeSettlement,
+    /// Held replacement units no longer needed (an exchange approved in part): back into stock.
+    unheld_units: i64,
 }
 
 /// What was there before the refund: the order, earlier refunds to its card, an exchange's
@@ -424,6 +426,8 @@ struct Paid<'a> {
     order: &'a OrderForReturn,
     card_refunded_before: i64,
     exchange_payment: Option<&'a ExchangePayment>,
+    /// Units approved for the refund (an exchange replaces only these).
+    approved_units: i64,
 }
 
 async fn plan_payout(
@@ -440,10 +444,11 @@ async fn plan_payout(
         amount_cents,
         credit_cents,
         exchange: ExchangeSettlement::default(),
+        unheld_units: 0,
     };
     match ret.method {
         RefundMethod::StoreCredit => Ok(plan(Payout::StoreCredit, 0, refund)),
-        RefundMethod::Exchange => exchange_plan(state, ret, estimate, paid.exchange_payment).await,
+        RefundMethod::Exchange => exchange_plan(state, ret, estimate, &paid).await,
         RefundMethod::OriginalPayment if needs_manual_payout(ret, order) => match reference {
             Some(r) if !r.trim().is_empty() => Ok(plan(Payout::Manual, refund, 0)),
             _ => Err(AppError::Invalid(
@@ -462,28 +467,37 @@ async fn plan_payout(
 }
 
 /// The swap at the replacement's price when the customer paid (by card), or at today's price
-/// (paid from store credit).
+/// (paid from store credit). Approved in part, it replaces only the approved units: the rest of
+/// the held replacement goes back into stock (and what was paid for it back to the card).
 async fn exchange_plan(
     state: &AppState,
     ret: &StoredReturn,
     estimate: &RefundEstimate,
-    payment: Option<&ExchangePayment>,
+    paid: &Paid<'_>,
 ) -> Result<PayoutPlan, AppError> {
     let Some(product_id) = ret.exchange_product_id.filter(|_| ret.exchange_reserved) else {
         return Err(AppError::Conflict(
             "the replacement sold out: the customer must choose another product first".to_owned(),
         ));
     };
-    let (price, prepaid) = match payment.filter(|p| p.charged()) {
+    let (held_price, prepaid) = match paid.exchange_payment.filter(|p| p.charged()) {
         Some(p) => (p.replacement_cents, p.amount_cents),
         None => (exchange_quote(state, product_id, ret.units, estimate.total_cents).await?.price_cents, 0),
     };
+    let units = paid.approved_units.clamp(0, ret.units);
+    // The held price is for `ret.units` identical units: the division is exact.
+    let price = held_price.saturating_mul(units) / ret.units.max(1);
     Ok(PayoutPlan {
         payout: Payout::Exchange,
         amount_cents: estimate.refund_cents,
         credit_cents: 0,
         exchange: settle_exchange(estimate.total_cents, price, prepaid),
+        unheld_units: ret.units - units,
     })
+}
+
+fn approved_units(items: &[StoredItem]) -> i64 {
+    items.iter().map(|i| i.item.approved_quantity.unwrap_or(0)).fold(0, i64::saturating_add)
 }
 
 fn approved_lines(items: &[StoredItem]) -> Vec<RefundLine> {
@@ -517,8 +531,16 @@ async fn start_refund_in(
         return Err(AppError::Invalid("nothing is left to refund for this return".to_owned()));
     }
     let payment = exchange_payments::find(&mut **tx, ret.id).await?;
-    let paid = Paid { order: &order, card_refunded_before: card_before, exchange_payment: payment.as_ref() };
+    let paid = Paid {
+        order: &order,
+        card_refunded_before: card_before,
+        exchange_payment: payment.as_ref(),
+        approved_units: approved_units(&items),
+    };
     let plan = plan_payout(state, ret, paid, &estimate, reference).await?;
+    if let (Some(product_id), true) = (ret.exchange_product_id, plan.unheld_units > 0) {
+        catalog::store::return_stock(tx, product_id, plan.unheld_units).await?;
+    }
     let note = match who.actor {
         Actor::Admin => "refund started by an administrator",
         _ => "refund started",
@@ -866,6 +888,7 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
     drop(conn);
     let (before, _) = refunds::refunded_before(state.db.read(), ret.order_id, ret.id).await?;
     let approved = items.iter().any(|i| i.item.approved_quantity.is_some());
+    let exchanged_units = if approved { approved_units(&items) } else { ret.units };
     let lines: Vec<RefundLine> = if approved {
         approved_lines(&items)
     } else {
@@ -887,7 +910,7 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
         photos: store::photos_of(&state.db, ret.id).await?,
         shipment: ret.shipment.clone(),
         refund: refunds::find_for_return(&state.db, ret.id).await?.map(|r| r.refund),
-        exchange: exchange_view(state, &ret).await?,
+        exchange: exchange_view(state, &ret, exchanged_units).await?,
         estimate,
         timeline: store::events(&state.db, ret.id).await?,
         actions,
@@ -901,7 +924,8 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
     })
 }
 
-async fn exchange_view(state: &AppState, ret: &StoredReturn) -> Result<Option<Exchange>, AppError> {
+/// The replacement for `units` (the approved ones once approved).
+async fn exchange_view(state: &AppState, ret: &StoredReturn, units: i64) -> Result<Option<Exchange>, AppError> {
     let Some(product_id) = ret.exchange_product_id else {
         return Ok(None);
     };
@@ -914,13 +938,18 @@ async fn exchange_view(state: &AppState, ret: &StoredReturn) -> Result<Option<Ex
     } else {
         Vec::new()
     };
+    let payment = exchange_payments::find(state.db.read(), ret.id).await?;
+    // Paid by card, the swap is at the price the customer paid for.
+    let price_cents = match &payment {
+        Some(p) => p.replacement_cents.saturating_mul(units) / ret.units.max(1),
+        None => domain::pricing::discounted_cents(product.price_cents, product.discount_percent).saturating_mul(units),
+    };
     Ok(Some(Exchange {
         product_id,
-        price_cents: domain::pricing::discounted_cents(product.price_cents, product.discount_percent)
-            .saturating_mul(ret.units),
+        price_cents,
         name: product.name,
         reserved: ret.exchange_reserved,
         alternatives,
-        card_payment: exchange_payments::find(state.db.read(), ret.id).await?.map(|p| p.view()),
+        card_payment: payment.map(|p| p.view()),
     }))
 }

@@ -46,10 +46,15 @@ async fn shop(extra: &[(&str, &str)]) -> Shop {
 impl Shop {
     /// A paid order of one mug and the request to exchange it for the lamp.
     async fn exchange_request(&self) -> Value {
+        self.exchange_of(1).await
+    }
+
+    /// A paid order of `units` mugs and the request to exchange them for as many lamps.
+    async fn exchange_of(&self, units: i64) -> Value {
         let mug = self.app.product("Mug", 2_000, 10).await;
-        let order = paid_order(&self.app, &self.alice, &[(mug, 1)]).await;
+        let order = paid_order(&self.app, &self.alice, &[(mug, units)]).await;
         let line = lines_of(&self.app, &self.alice, order).await[0].0;
-        exchange_for(request(order, &[(line, 1)], "no_longer_wanted", "exchange"), self.lamp)
+        exchange_for(request(order, &[(line, units)], "no_longer_wanted", "exchange"), self.lamp)
     }
 
     /// What the provider holds under a key: the amount, or `None` when it has nothing.
@@ -235,4 +240,29 @@ async fn a_crash_while_the_difference_is_charged_is_settled_from_the_providers_r
     let payment = restarted.text_of(&format!("SELECT status AS t FROM exchange_payments WHERE return_id = {id}")).await;
     assert_eq!(payment, "charged");
     assert_eq!(provider.charges_made(), charges_before + 1, "charged exactly once");
+}
+
+#[tokio::test]
+async fn an_exchange_approved_in_part_replaces_the_approved_units_and_pays_the_rest_back_to_the_card() {
+    let shop = shop(&[]).await;
+    let ops = admin(&shop.app).await;
+    // Two mugs for two lamps: $180.00 − ($36.00 + $3.60 bonus) = $140.40 charged.
+    let (status, created) = create(&shop.app, &shop.alice, &with_card(shop.exchange_of(2).await, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["exchange"]["card_payment"]["amount_cents"], 14_040, "{created}");
+    let id = id_of(&created);
+    assert_eq!(stock_of(&shop.app, shop.lamp).await, 8, "two lamps held");
+
+    // One mug approved: one lamp for $90.00 − ($18.00 + $1.80) = $70.20; $70.20 goes back.
+    to_approved(&shop.app, &shop.alice, &ops, id).await;
+    let (status, exchanged) = admin_act(&shop.app, &ops, id, "refund", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{exchanged}");
+    assert_eq!(exchanged["summary"]["status"], "refunded");
+    assert_eq!(exchanged["exchange"]["price_cents"], 9_000, "one lamp at the price paid");
+    shop.paid_back(id).await;
+    assert_eq!(shop.provider_amount("refunds", &shop.key_of("back_key", id).await).await, Some(7_020));
+    assert_eq!(shop.provider.refunds_made(), 1);
+    assert_eq!(stock_of(&shop.app, shop.lamp).await, 9, "the lamp no longer needed is back in stock");
+    let account = crate::support::get_json(&shop.app, &shop.alice, "/api/store-credit").await;
+    assert_eq!(account["balance_cents"], 0, "nothing through store credit: {account}");
 }
