@@ -141,3 +141,34 @@ async fn the_receipts_return_link_starts_a_draft_the_next_plain_form_continues()
     step(&app, &alice, 2, "next", &[(&format!("form[units][{line}]"), "1")]).await;
     assert!(shows_step(&wizard(&app, &alice).await, 3), "the step posted from that page counts");
 }
+
+#[tokio::test]
+async fn a_dearer_exchange_is_paid_by_card_from_the_plain_review_form_and_a_declined_card_keeps_the_draft() {
+    let (_uploads, app, alice, order, line) = customer_with_an_order(1).await;
+    let vase = app.product("Vase", 10_000, 5).await;
+    step(&app, &alice, 1, "next", &[("form[order]", &order.to_string())]).await;
+    step(&app, &alice, 2, "next", &[(&format!("form[units][{line}]"), "1")]).await;
+    step(&app, &alice, 3, "next", &[("form[reason]", "no_longer_wanted"), ("form[details]", "")]).await;
+    step(&app, &alice, 4, "next", &[]).await;
+    let vase_text = vase.to_string();
+    step(&app, &alice, 5, "next", &[("form[method]", "exchange"), ("form[exchange_product]", &vase_text)]).await;
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 6) && page.contains(r#"data-testid="difference-card""#), "{page}");
+    assert!(page.contains(r#"name="form[card_number]""#) && page.contains(r#"form="wizard-form""#), "{page}");
+
+    // Declined: back at the review with the reason; nothing submitted, the draft kept, the card
+    // not in it.
+    let card = |number: &'static str| [("form[card_number]", number), ("form[card_expiry]", "12/2099")];
+    assert_eq!(step(&app, &alice, 6, "submit", &card(crate::support::shop::DECLINED_CARD)).await, "/returns/new");
+    let page = wizard(&app, &alice).await;
+    assert!(shows_step(&page, 6) && page.contains("Your card was declined"), "{page}");
+    assert_eq!(app.scalar("SELECT COUNT(*) AS n FROM returns").await, 0);
+    let draft = app.text_of("SELECT body AS t FROM return_drafts").await;
+    assert!(!draft.contains("0002") && draft.contains("exchange"), "{draft}");
+
+    let submitted = step(&app, &alice, 6, "submit", &card(crate::support::shop::CARD)).await;
+    assert!(submitted.starts_with("/returns/"), "{submitted}");
+    let (status, page) = html(&app, &alice, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"data-testid="difference-payment""#) && page.contains("Visa •••• 4242"), "{page}");
+}
