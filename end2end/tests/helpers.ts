@@ -108,3 +108,14 @@ export async function recordCspViolations(page: Page): Promise<void> {
 export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []);
 }
+
+/** Collects the WebAssembly's panics (console errors): a panic leaves the page's app unusable. */
+export function recordPanics(page: Page): string[] {
+  const panics: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('panicked')) {
+      panics.push(message.text().split('\n').slice(0, 2).join(' '));
+    }
+  });
+  return panics;
+}

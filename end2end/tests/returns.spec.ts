@@ -6,6 +6,7 @@ import {
   DEMO_ADMIN,
   expectAdminsOnly,
   recordCspViolations,
+  recordPanics,
   signInFreshCustomer,
   waitForHydration,
 } from './helpers';
@@ -27,10 +28,10 @@ const PNG = Buffer.from(
 
 type Product = { id: number; name: string; stock: number; price_cents: number };
 
-/** Orders two units of a product as the page's customer, paid by card, then has the admin ship and deliver it. */
-async function deliveredOrder(page: Page, admin: APIRequestContext): Promise<number> {
+/** Orders two units of a product (by default the first with stock) as the page's customer, paid by card, then has the admin ship and deliver it. */
+async function deliveredOrder(page: Page, admin: APIRequestContext, chosen?: Product): Promise<number> {
   const products = (await (await page.request.get('/api/products')).json()) as Product[];
-  const product = products.find((p) => p.stock >= 5) ?? products[0];
+  const product = chosen ?? products.find((p) => p.stock >= 5) ?? products[0];
   expect(product, 'a product in stock').toBeTruthy();
   const added = await page.request.post('/api/cart/add', { data: { product_id: product.id, quantity: 2 } });
   expect(added.status(), await added.text()).toBe(200);
@@ -76,6 +77,7 @@ test.describe('returns', () => {
     const admin = await playwright.request.newContext({ baseURL });
     await loginAdminApi(admin);
     await recordCspViolations(page);
+    const panics = recordPanics(page);
     await signInFreshCustomer(page, 'ret');
     const orderId = await deliveredOrder(page, admin);
 
@@ -181,6 +183,7 @@ test.describe('returns', () => {
     expect(await page.evaluate(() => (window as unknown as { __returnMarker?: number }).__returnMarker)).toBe(42);
 
     expect(await cspViolations(page)).toEqual([]);
+    expect(panics, 'leaving a step once read its disposed estimate and panicked').toEqual([]);
     expect(await cspViolations(adminPage)).toEqual([]);
     await adminContext.close();
     await admin.dispose();
@@ -191,6 +194,7 @@ test.describe('returns', () => {
     const admin = await playwright.request.newContext({ baseURL });
     await loginAdminApi(admin);
     await recordCspViolations(page);
+    const panics = recordPanics(page);
     await signInFreshCustomer(page, 'retkb');
     const orderId = await deliveredOrder(page, admin);
 
@@ -258,7 +262,52 @@ test.describe('returns', () => {
     await expect(page).toHaveURL(/\/returns\/\d+$/);
     await expect(page.getByTestId('return-status')).toBeVisible();
     expect(await cspViolations(page)).toEqual([]);
+    expect(panics).toEqual([]);
     await admin.dispose();
+  });
+
+  test('a dearer exchange is paid by card at the review step, a declined card refused there', async ({ page, playwright, baseURL }) => {
+    test.setTimeout(90_000);
+    const admin = await playwright.request.newContext({ baseURL });
+    await loginAdminApi(admin);
+    const panics = recordPanics(page);
+    await signInFreshCustomer(page, 'exch');
+    // Return the cheapest product over the "keep it" value for the dearest one.
+    const products = (await (await page.request.get('/api/products')).json()) as Product[];
+    const inStock = products.filter((p) => p.stock >= 5 && p.price_cents > 1_000).sort((a, b) => a.price_cents - b.price_cents);
+    const [cheap, dear] = [inStock[0], inStock[inStock.length - 1]];
+    expect(dear.price_cents, 'two products of different prices').toBeGreaterThan(cheap.price_cents * 2);
+    const orderId = await deliveredOrder(page, admin, cheap);
+
+    await page.goto(`/returns/new?order=${orderId}`);
+    await waitForHydration(page);
+    await page.getByTestId('item-quantity').first().fill('1');
+    await page.getByTestId('wizard-next').click();
+    await page.getByLabel(/^No longer wanted/).check();
+    await page.getByTestId('wizard-next').click();
+    await expectStep(page, 4, 'Photos');
+    await page.getByTestId('wizard-next').click();
+    await expectStep(page, 5, 'Refund');
+    await page.getByLabel(/^Exchange/).check();
+    await page.getByTestId('exchange-product').selectOption(String(dear.id));
+    await expect(page.getByTestId('exchange-quote')).toContainText('by card when you submit');
+    await page.getByTestId('wizard-next').click();
+
+    await expectStep(page, 6, 'Review');
+    const card = page.getByTestId('difference-card');
+    await expect(card).toContainText('Pay the difference');
+    await card.getByLabel('Card number').fill('4000 0000 0000 0002');
+    await card.getByLabel('Expiry (MM/YYYY)').fill('12/2099');
+    await page.getByTestId('wizard-submit').click();
+    await expect(page.getByRole('alert').filter({ hasText: 'declined' })).toBeVisible();
+    await expect(page).toHaveURL(/\/returns\/new/);
+
+    await card.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByTestId('wizard-submit').click();
+    await expect(page).toHaveURL(/\/returns\/\d+$/);
+    await expect(page.getByTestId('difference-payment')).toContainText('Price difference paid by card');
+    await expect(page.getByTestId('difference-payment')).toContainText('Visa •••• 4242');
+    expect(panics, 'choosing an exchange once panicked the hydrated wizard').toEqual([]);
   });
 
   test('the RMA console is for admins only', async ({ page }) => {

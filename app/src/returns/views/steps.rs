@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::common::EstimateLines;
-use super::wizard::{use_wizard, FORM};
+use super::wizard::{use_wizard, WizardCtx, FORM};
 use crate::error::FnError;
 use crate::returns::draft::{line_facts, Draft};
 use crate::returns::model::{
@@ -150,6 +150,8 @@ pub fn ReasonStep() -> impl IntoView {
 }
 
 /// The estimate of the draft as it stands (both methods, and the exchange quote).
+/// Read with `try_get`: a step's view may run once more after the step was left and its
+/// resources disposed (reading one then would panic and stop the WASM).
 fn estimate_resource() -> Resource<Result<Option<ReturnEstimate>, FnError>> {
     let ctx = use_wizard();
     Resource::new(
@@ -182,19 +184,19 @@ pub fn MethodStep() -> impl IntoView {
         <StepHeading title="Choose your refund"/>
         <fieldset class="choices" data-testid="method-choices">
             <legend>"How do you want to be refunded?"</legend>
-            <MethodChoice method=RefundMethod::OriginalPayment estimate/>
-            <MethodChoice method=RefundMethod::StoreCredit estimate/>
+            <MethodChoice method=RefundMethod::OriginalPayment estimate ctx/>
+            <MethodChoice method=RefundMethod::StoreCredit estimate ctx/>
             <Transition fallback=|| ()>
-                {move || options.get().and_then(Result::ok).filter(|o| !o.is_empty()).map(|options| view! {
-                    <MethodChoice method=RefundMethod::Exchange estimate/>
+                {move || options.try_get().flatten().and_then(Result::ok).filter(|o| !o.is_empty()).map(|options| view! {
+                    <MethodChoice method=RefundMethod::Exchange estimate ctx/>
                     // Without the WASM the picker cannot appear on choosing: it is always there.
                     {move || (chosen() == Some(RefundMethod::Exchange) || !ctx.enhanced.get())
-                        .then(|| view! { <ExchangePicker options=options.clone()/> })}
+                        .then(|| view! { <ExchangePicker options=options.clone() ctx/> })}
                 })}
             </Transition>
         </fieldset>
         <Transition fallback=|| view! { <p class="muted">"Working out your refund…"</p> }>
-            {move || estimate.get().map(|result| match result {
+            {move || estimate.try_get().flatten().map(|result| match result {
                 Ok(Some(e)) => view! { <EstimateExplained estimate=e method=chosen()/> }.into_any(),
                 Ok(None) => ().into_any(),
                 Err(err) => view! { <p class="alert alert-error" role="alert">{err.message}</p> }.into_any(),
@@ -203,11 +205,16 @@ pub fn MethodStep() -> impl IntoView {
     }
 }
 
+/// One refund method. The wizard's state is passed in (`ctx`), as to `ExchangePicker`: both
+/// render inside a `Transition`, out of the context's reach.
 #[component]
-fn MethodChoice(method: RefundMethod, estimate: Resource<Result<Option<ReturnEstimate>, FnError>>) -> impl IntoView {
-    let ctx = use_wizard();
+fn MethodChoice(
+    method: RefundMethod,
+    estimate: Resource<Result<Option<ReturnEstimate>, FnError>>,
+    ctx: WizardCtx,
+) -> impl IntoView {
     let amount = move || {
-        estimate.get().and_then(Result::ok).flatten().map(|e| {
+        estimate.try_get().flatten().and_then(Result::ok).flatten().map(|e| {
             let m = for_method(&e, method);
             let bonus = (m.bonus_cents > 0).then(|| format!(" (includes a {} bonus)", format_cents(m.bonus_cents)));
             format!(" · you receive {}{}", format_cents(m.total_cents), bonus.unwrap_or_default())
@@ -225,8 +232,7 @@ fn MethodChoice(method: RefundMethod, estimate: Resource<Result<Option<ReturnEst
 }
 
 #[component]
-fn ExchangePicker(options: Vec<ExchangeOption>) -> impl IntoView {
-    let ctx = use_wizard();
+fn ExchangePicker(options: Vec<ExchangeOption>, ctx: WizardCtx) -> impl IntoView {
     let pick = move |ev: leptos::ev::Event| {
         let product = event_target_value(&ev).parse::<i64>().ok();
         ctx.draft.update(|d| d.exchange_product_id = product);
@@ -311,7 +317,7 @@ pub fn ReviewStep() -> impl IntoView {
             <dt>"Refund"</dt><dd>{method.label()}</dd>
         </dl>
         <Transition fallback=|| view! { <p class="muted">"Working out your refund…"</p> }>
-            {move || estimate.get().map(|result| match result {
+            {move || estimate.try_get().flatten().map(|result| match result {
                 Ok(Some(e)) => {
                     let owed = e.exchange.as_ref().filter(|_| method == RefundMethod::Exchange).and_then(|q| match q.balance {
                         ExchangeBalance::CustomerPays(c) => Some((c, q.store_credit_cents >= c)),
@@ -319,7 +325,7 @@ pub fn ReviewStep() -> impl IntoView {
                     });
                     view! {
                         <EstimateExplained estimate=e method=Some(method)/>
-                        {owed.map(|(cents, optional)| view! { <DifferenceCard cents optional/> })}
+                        {owed.map(|(cents, optional)| view! { <DifferenceCard cents optional number=ctx.card_number expiry=ctx.card_expiry/> })}
                     }.into_any()
                 }
                 Ok(None) => ().into_any(),
@@ -331,10 +337,10 @@ pub fn ReviewStep() -> impl IntoView {
 
 /// The card that pays a dearer replacement's difference, charged on submit. It belongs to the
 /// wizard's form (posted with the Submit button before the WASM has loaded) and is kept in memory
-/// only: never in the draft.
+/// only: never in the draft. (Its signals are passed in: it renders inside a `Transition`,
+/// after the wizard's context may be out of reach.)
 #[component]
-fn DifferenceCard(cents: i64, optional: bool) -> impl IntoView {
-    let ctx = use_wizard();
+fn DifferenceCard(cents: i64, optional: bool, number: RwSignal<String>, expiry: RwSignal<String>) -> impl IntoView {
     let legend = format!("Pay the difference: {}", format_cents(cents));
     view! {
         <fieldset class="payment" data-testid="difference-card">
@@ -343,12 +349,12 @@ fn DifferenceCard(cents: i64, optional: bool) -> impl IntoView {
             <label>"Card number"
                 <input type="text" form=FORM name="form[card_number]" inputmode="numeric" autocomplete="cc-number"
                     placeholder="4242 4242 4242 4242" data-testid="difference-card-number"
-                    prop:value=move || ctx.card_number.get() on:input=move |ev| ctx.card_number.set(event_target_value(&ev))/>
+                    prop:value=move || number.get() on:input=move |ev| number.set(event_target_value(&ev))/>
             </label>
             <label>"Expiry (MM/YYYY)"
                 <input type="text" form=FORM name="form[card_expiry]" autocomplete="cc-exp" placeholder="12/2030"
                     data-testid="difference-card-expiry"
-                    prop:value=move || ctx.card_expiry.get() on:input=move |ev| ctx.card_expiry.set(event_target_value(&ev))/>
+                    prop:value=move || expiry.get() on:input=move |ev| expiry.set(event_target_value(&ev))/>
             </label>
         </fieldset>
     }
