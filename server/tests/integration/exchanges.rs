@@ -266,3 +266,40 @@ async fn an_exchange_approved_in_part_replaces_the_approved_units_and_pays_the_r
     let account = crate::support::get_json(&shop.app, &shop.alice, "/api/store-credit").await;
     assert_eq!(account["balance_cents"], 0, "nothing through store credit: {account}");
 }
+
+#[tokio::test]
+async fn a_crash_while_a_failing_charge_is_answered_withdraws_the_return_on_another_server() {
+    let shop =
+        shop(&[("PAYMENT_TIMEOUT_MS", "5000"), ("INSTANCE_LIVENESS_MS", "1000"), ("PAYMENT_RETRY_ATTEMPTS", "1")])
+            .await;
+    let mut body = with_card(shop.exchange_request().await, CARD);
+    let photo = upload(&shop.app, &shop.alice, "/api/returns/photos", "box.png", "image/png", &png()).await;
+    body["photo_ids"] = json!([photo.json::<Value>().await.expect("json")["id"]]);
+    let charges_before = shop.provider.charges_made();
+
+    // The provider fails the charge (nothing charged) but its answer is slow; the server dies
+    // before it arrives.
+    shop.provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 3_000 });
+    let requests_before = shop.provider.requests_received();
+    let (url, client) = (shop.app.url("/api/returns"), shop.alice.clone());
+    let in_flight = tokio::spawn(async move { client.post(url).json(&body).send().await.map(|r| r.status()) });
+    wait_until("the charge to reach the provider", Duration::from_secs(5), || async {
+        shop.provider.requests_received() > requests_before
+    })
+    .await;
+    let restarted = shop.app.restart().await;
+    let Shop { app: first, provider, .. } = shop;
+    first.crash();
+    provider.set_faults(FaultSettings::default());
+    assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
+    assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM exchange_payments WHERE status = 'charging'").await, 1);
+
+    // The provider has no charge under the key: the return is withdrawn, the photo a draft again.
+    wait_until("the return to be withdrawn", Duration::from_secs(20), || async {
+        restarted.scalar("SELECT COUNT(*) AS n FROM returns").await == 0
+    })
+    .await;
+    assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM exchange_payments").await, 0);
+    assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM return_photos WHERE return_id IS NULL").await, 1);
+    assert_eq!(provider.charges_made(), charges_before, "nothing was charged");
+}
