@@ -1,16 +1,19 @@
 //! The card payment of an exchange's price difference: a replacement dearer than the refund is
 //! paid for when the return is submitted, and what is no longer owed goes back to the same card.
-//! This module owns `exchange_payments`.
+//! This module owns `exchange_payments`; a payment is known by its charge's provider key.
 //!
-//! Submitting: the return (requested, not authorized yet) and its payment row (`charging`, with
-//! the charge's provider key) are committed first; then the card is charged in a task of its
-//! own, so a client that goes away does not stop it halfway. Charged: the return goes on
-//! (`service::difference_paid`). Not charged (declined, refused, or the provider down and holding
-//! no charge under the key): the return is withdrawn as if it had never been submitted (its rows
-//! deleted, its photos back in the customer's draft) and the customer is told why. A server that
-//! dies in between leaves a `charging` row; once its claim expires, or at once when that server's
-//! heartbeat stops, the worker asks the provider about the key and settles it the same way.
-//! Nothing is decided on a guess.
+//! Submitting: the return (requested, not authorized yet) and its payment row (`charging`) are
+//! committed first; then the card is charged in a task of its own, so a client that goes away
+//! does not stop it halfway. Charged: the return goes on (`service::difference_paid`). Not
+//! charged (declined, refused, or the provider holding no charge under the key): the return is
+//! withdrawn as if it had never been submitted (its rows deleted, its photos back in the
+//! customer's draft) and the customer is told why. When the provider cannot say (its answer was
+//! lost and it cannot be asked, e.g. the breaker opened), the return waits, shown as "confirming",
+//! and the worker asks again shortly. A server that dies in between leaves a `charging` row; once
+//! its claim expires, or at once when that server's heartbeat stops, the worker asks the provider
+//! about the key: charged, the return goes on; not, the shop cancels it (`payment_failed`: the
+//! customer may have seen it). Nothing is decided on a guess, and a charge that turns up after
+//! its return was withdrawn is paid back.
 //!
 //! Paying back: rejecting or cancelling a charged exchange, or settling it for less than was paid
 //! (`domain::returns::refund::settle_exchange`), schedules `back_cents` to the card under a key of
@@ -27,7 +30,7 @@ use crate::platform::{now_ms, AppError, AppState, Db, Tx};
 /// The one column list of `exchange_payments`.
 macro_rules! payment_columns {
     () => {
-        "return_id, amount_cents, replacement_cents, card_brand, card_last4, charge_key, status, charge_reference, \
+        "charge_key, return_id, amount_cents, replacement_cents, card_brand, card_last4, status, charge_reference, \
          back_cents, back_key, back_status, back_reference, attempts, next_attempt_at, last_error \
          FROM exchange_payments"
     };
@@ -36,12 +39,13 @@ macro_rules! payment_columns {
 /// A payment as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ExchangePayment {
-    pub return_id: i64,
+    pub charge_key: String,
+    /// `None` once its return was withdrawn (deleted).
+    pub return_id: Option<i64>,
     pub amount_cents: i64,
     pub replacement_cents: i64,
     card_brand: String,
     card_last4: String,
-    charge_key: String,
     status: String,
     charge_reference: Option<String>,
     back_cents: i64,
@@ -56,6 +60,15 @@ pub struct ExchangePayment {
 impl ExchangePayment {
     pub fn charged(&self) -> bool {
         self.status == "charged"
+    }
+
+    pub fn charging(&self) -> bool {
+        self.status == "charging"
+    }
+
+    /// The price paid for each replacement unit (`units`: the return's).
+    pub fn unit_price_cents(&self, units: i64) -> i64 {
+        self.replacement_cents / units.max(1)
     }
 
     pub fn view(&self) -> DifferencePayment {
@@ -91,7 +104,7 @@ pub async fn find<'e>(
 /// Whether the return waits for its difference's charge to be confirmed (nothing may be done
 /// with it until then: it may still be withdrawn).
 pub async fn is_charging(db: &Db, return_id: i64) -> Result<bool, AppError> {
-    Ok(find(db.read(), return_id).await?.is_some_and(|p| !p.charged()))
+    Ok(find(db.read(), return_id).await?.is_some_and(|p| p.charging()))
 }
 
 /// The row written before the provider is called; returns the charge's provider key. Until the
@@ -106,15 +119,15 @@ pub async fn insert(
     let key = format!("ex{return_id}-{}", uuid::Uuid::new_v4().simple());
     let card = charge.card.summary();
     sqlx::query(
-        "INSERT INTO exchange_payments (return_id, amount_cents, replacement_cents, card_brand, card_last4, charge_key, \
+        "INSERT INTO exchange_payments (charge_key, return_id, amount_cents, replacement_cents, card_brand, card_last4, \
          status, owner, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'charging', $7, $8, $9)",
     )
+    .bind(&key)
     .bind(return_id)
     .bind(charge.amount_cents)
     .bind(charge.replacement_cents)
     .bind(card.brand)
     .bind(card.last4)
-    .bind(&key)
     .bind(owner)
     .bind(now.saturating_add(CLAIM_MS))
     .bind(now)
@@ -124,29 +137,59 @@ pub async fn insert(
 }
 
 /// The charge went through; false when it had been settled already.
-pub async fn mark_charged(tx: &mut Tx, return_id: i64, reference: &str, now: i64) -> Result<bool, AppError> {
+pub async fn mark_charged(tx: &mut Tx, key: &str, reference: &str, now: i64) -> Result<bool, AppError> {
     let done = sqlx::query(
         "UPDATE exchange_payments SET status = 'charged', charge_reference = $1, charged_at = $2, \
-         next_attempt_at = NULL, owner = '', last_error = '' WHERE return_id = $3 AND status = 'charging'",
+         next_attempt_at = NULL, owner = '', last_error = '' WHERE charge_key = $3 AND status = 'charging'",
     )
     .bind(reference)
     .bind(now)
-    .bind(return_id)
+    .bind(key)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Nothing was charged: the return is withdrawn as if never submitted (its photos go back to
-/// the customer's draft). False when its payment had been settled already.
-async fn withdraw(db: &Db, return_id: i64) -> Result<bool, AppError> {
+/// A charge the provider made for a payment whose return was withdrawn meanwhile (the provider
+/// could not be asked in time, then said there was none): it is paid back in full.
+pub async fn charged_after_withdrawal(db: &Db, key: &str, reference: &str, now: i64) -> Result<(), AppError> {
+    let back_key = format!("exb-{}", uuid::Uuid::new_v4().simple());
+    let found = sqlx::query(
+        "UPDATE exchange_payments SET status = 'charged', charge_reference = $1, charged_at = $2, \
+         back_cents = amount_cents, back_key = $3, back_status = 'pending', next_attempt_at = $2, owner = '' \
+         WHERE charge_key = $4 AND status = 'withdrawn' AND back_status = 'none'",
+    )
+    .bind(reference)
+    .bind(now)
+    .bind(back_key)
+    .bind(key)
+    .execute(db.write())
+    .await?;
+    if found.rows_affected() == 1 {
+        tracing::error!(charge_key = key, reference, "exchange charged after its return was withdrawn: paying it back");
+    }
+    Ok(())
+}
+
+/// Marks a payment that was never charged `withdrawn`, in the caller's transaction; false when it
+/// had been settled already.
+pub async fn mark_withdrawn(tx: &mut Tx, key: &str) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE exchange_payments SET status = 'withdrawn', next_attempt_at = NULL, owner = '' \
+         WHERE charge_key = $1 AND status = 'charging'",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Nothing was charged and the customer is told so now: the return is withdrawn as if never
+/// submitted (its photos go back to the customer's draft; the payment row stays, detached).
+async fn withdraw(db: &Db, return_id: i64, key: &str) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
-    let pending = sqlx::query("DELETE FROM exchange_payments WHERE return_id = $1 AND status = 'charging'")
-        .bind(return_id)
-        .execute(&mut *tx)
-        .await?;
-    if pending.rows_affected() != 1 {
-        return Ok(false);
+    if !mark_withdrawn(&mut tx, key).await? {
+        return Ok(());
     }
     sqlx::query("UPDATE return_photos SET return_id = NULL WHERE return_id = $1")
         .bind(return_id)
@@ -156,7 +199,7 @@ async fn withdraw(db: &Db, return_id: i64) -> Result<bool, AppError> {
     sqlx::query("DELETE FROM returns WHERE id = $1").bind(return_id).execute(&mut *tx).await?;
     tx.commit().await?;
     metrics::counter!("exchange_payments_total", "outcome" => "not_charged").increment(1);
-    Ok(true)
+    Ok(())
 }
 
 /// Schedules `cents` back to the card the difference was paid with (nothing when there is no
@@ -165,7 +208,7 @@ pub async fn pay_back_in(tx: &mut Tx, return_id: i64, cents: i64, now: i64) -> R
     if cents <= 0 {
         return Ok(());
     }
-    let key = format!("exb{return_id}-{}", uuid::Uuid::new_v4().simple());
+    let key = format!("exb-{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
         "UPDATE exchange_payments SET back_cents = $1, back_key = $2, back_status = 'pending', next_attempt_at = $3, \
          attempts = 0, owner = '' WHERE return_id = $4 AND status = 'charged' AND back_status = 'none'",
@@ -216,8 +259,12 @@ pub async fn retry_now(tx: &mut Tx, return_id: i64, now: i64) -> Result<bool, Ap
 const NOT_REACHED: &str = "the payment provider cannot be reached just now; nothing was charged and your return \
                            was not submitted: please try again in a minute";
 
+/// How soon the worker asks the provider again about a charge that could not be confirmed.
+const ASK_AGAIN_MS: i64 = 1_000;
+
 /// Charges the difference of the return just committed (see the module comment), in a task of
-/// its own. `Err` when the return was withdrawn or the charge could not be confirmed yet.
+/// its own. `Err` when the return was withdrawn; `Ok` when it goes on, charged or being
+/// confirmed.
 pub async fn charge(state: &AppState, return_id: i64, key: String, charge: DifferenceCharge) -> Result<(), AppError> {
     match tokio::spawn(run_charge(state.clone(), return_id, key, charge)).await {
         Ok(outcome) => outcome,
@@ -226,52 +273,61 @@ pub async fn charge(state: &AppState, return_id: i64, key: String, charge: Diffe
 }
 
 async fn run_charge(state: AppState, return_id: i64, key: String, charge: DifferenceCharge) -> Result<(), AppError> {
+    if state.payments.open_for_ms(now_ms()).is_some() {
+        // The breaker is open: no call is made.
+        return not_charged(&state, return_id, &key, NOT_REACHED.to_owned()).await;
+    }
     let outcome = state.payments.charge(&key, charge.amount_cents, &charge.card, state.checkout_attempts).await;
     match outcome {
-        Ok(reference) => super::service::difference_paid(&state, return_id, &reference).await,
+        Ok(reference) => paid(&state, return_id, &key, &reference).await,
         Err(ChargeError::Declined(reason)) => {
             let message = format!(
                 "your card was declined ({reason}); nothing was charged and your return was not submitted: try another card"
             );
-            not_charged(&state, return_id, message).await
+            not_charged(&state, return_id, &key, message).await
         }
         Err(ChargeError::Rejected(reason)) => {
             let message = format!(
                 "the payment provider refused this payment ({reason}); nothing was charged and your return was not \
                  submitted: try another card"
             );
-            not_charged(&state, return_id, message).await
+            not_charged(&state, return_id, &key, message).await
         }
-        // The breaker is open: no call was made.
-        Err(ChargeError::Unavailable { retry_at_ms: Some(_), .. }) => {
-            not_charged(&state, return_id, NOT_REACHED.to_owned()).await
-        }
-        // The answer was lost or the provider failed: only its record says whether it charged.
-        Err(ChargeError::Unavailable { reason, retry_at_ms: None }) => match state.payments.lookup(&key).await {
-            Ok(Lookup::Charged(reference)) => super::service::difference_paid(&state, return_id, &reference).await,
-            Ok(Lookup::NoCharge) => not_charged(&state, return_id, NOT_REACHED.to_owned()).await,
+        // A call may have reached the provider (its answer lost, then perhaps the breaker
+        // opened): only the provider's record says whether it charged.
+        Err(ChargeError::Unavailable { reason, .. }) => match state.payments.lookup(&key).await {
+            Ok(Lookup::Charged(reference)) => paid(&state, return_id, &key, &reference).await,
+            Ok(Lookup::NoCharge) => not_charged(&state, return_id, &key, NOT_REACHED.to_owned()).await,
             Err(_) => {
-                tracing::warn!(return_id, reason = %reason, "exchange charge unconfirmed: the worker settles it");
-                Err(AppError::PaymentDeclined(
-                    "we could not confirm the payment for the price difference with the payment provider. If it went \
-                     through, your return appears under My returns within a few minutes; if not, nothing is charged"
-                        .to_owned(),
-                ))
+                tracing::warn!(return_id, reason = %reason, "exchange charge unconfirmed: the worker asks again");
+                let due = now_ms().saturating_add(ASK_AGAIN_MS);
+                retry_later(&state.db, &key, 1, due, "confirming the payment with the payment provider").await
             }
         },
     }
 }
 
-async fn not_charged(state: &AppState, return_id: i64, message: String) -> Result<(), AppError> {
-    withdraw(&state.db, return_id).await?;
+async fn paid(state: &AppState, return_id: i64, key: &str, reference: &str) -> Result<(), AppError> {
+    if super::service::difference_paid(state, return_id, key, reference).await? {
+        return Ok(());
+    }
+    Err(AppError::PaymentDeclined(
+        "your payment arrived after the shop had stopped waiting for it: it is being paid back to your card, and your \
+         return was not submitted; please submit it again"
+            .to_owned(),
+    ))
+}
+
+async fn not_charged(state: &AppState, return_id: i64, key: &str, message: String) -> Result<(), AppError> {
+    withdraw(&state.db, return_id, key).await?;
     Err(AppError::PaymentDeclined(message))
 }
 
 // ---------------------------------------------------------------------------------------------
 // The worker (run by the refund worker's passes)
 
-/// Lost charges to settle and payments back that are due, and those claimed by a server that is
-/// gone (see `refunds::due`).
+/// Charges to confirm and payments back that are due, and those claimed by a server that is gone
+/// (see `refunds::due`).
 async fn due(db: &Db, me: &str, now_ms: i64, alive_since_ms: i64) -> Result<Vec<ExchangePayment>, AppError> {
     let sql = concat!(
         "SELECT ",
@@ -285,11 +341,11 @@ async fn due(db: &Db, me: &str, now_ms: i64, alive_since_ms: i64) -> Result<Vec<
 
 async fn claim(db: &Db, payment: &ExchangePayment, owner: &str, until_ms: i64) -> Result<bool, AppError> {
     let claimed = sqlx::query(
-        "UPDATE exchange_payments SET next_attempt_at = $1, owner = $2 WHERE return_id = $3 AND next_attempt_at = $4",
+        "UPDATE exchange_payments SET next_attempt_at = $1, owner = $2 WHERE charge_key = $3 AND next_attempt_at = $4",
     )
     .bind(until_ms)
     .bind(owner)
-    .bind(payment.return_id)
+    .bind(&payment.charge_key)
     .bind(payment.next_attempt_at)
     .execute(db.write())
     .await?;
@@ -304,63 +360,65 @@ pub(super) async fn run_once(state: &AppState, now: i64, alive_since: i64) -> Re
         }
         ran += 1;
         let outcome =
-            if payment.charged() { send_back(state, &payment).await } else { settle_lost(state, &payment).await };
+            if payment.charging() { confirm(state, &payment).await } else { send_back(state, &payment).await };
         if let Err(err) = outcome {
-            tracing::error!(return_id = payment.return_id, error = %err, "exchange payment run failed");
+            tracing::error!(charge_key = %payment.charge_key, error = %err, "exchange payment run failed");
         }
     }
     Ok(ran)
 }
 
-/// A charge whose server never recorded the answer: the provider's record decides.
-async fn settle_lost(state: &AppState, payment: &ExchangePayment) -> Result<(), AppError> {
-    let return_id = payment.return_id;
-    match state.payments.lookup(&payment.charge_key).await {
-        Ok(Lookup::Charged(reference)) => super::service::difference_paid(state, return_id, &reference).await,
-        Ok(Lookup::NoCharge) => {
-            if withdraw(&state.db, return_id).await? {
-                tracing::warn!(return_id, "exchange return withdrawn: its difference was never charged");
-            }
-            Ok(())
-        }
+/// A charge whose answer was never recorded: the provider's record decides. Asked again with
+/// backoff when it cannot answer (or settling it fails).
+async fn confirm(state: &AppState, payment: &ExchangePayment) -> Result<(), AppError> {
+    let key = &payment.charge_key;
+    let settled = match state.payments.lookup(key).await {
+        Ok(Lookup::Charged(reference)) => match payment.return_id {
+            Some(return_id) => super::service::difference_paid(state, return_id, key, &reference).await.map(|_| ()),
+            None => charged_after_withdrawal(&state.db, key, &reference, now_ms()).await,
+        },
+        Ok(Lookup::NoCharge) => super::service::difference_never_charged(state, payment).await,
+        Err(err) => Err(AppError::internal(err.reason())),
+    };
+    match settled {
+        Ok(()) => Ok(()),
         Err(err) => {
+            tracing::warn!(charge_key = %key, error = %err, "exchange charge not confirmed yet");
             let attempts = payment.attempts.saturating_add(1);
-            retry_later(&state.db, return_id, attempts, now_ms().saturating_add(backoff(state, attempts)), err.reason())
-                .await
+            let due = now_ms().saturating_add(backoff(state, attempts));
+            retry_later(&state.db, key, attempts, due, "confirming the payment with the payment provider").await
         }
     }
 }
 
 async fn send_back(state: &AppState, payment: &ExchangePayment) -> Result<(), AppError> {
-    let (Some(key), Some(charge)) = (payment.back_key.as_deref(), payment.charge_reference.as_deref()) else {
+    let (Some(back_key), Some(charge)) = (payment.back_key.as_deref(), payment.charge_reference.as_deref()) else {
         return Err(AppError::internal("exchange payment back without a key or charge"));
     };
-    let return_id = payment.return_id;
-    match send_to_card(state, key, charge, payment.back_cents, payment.attempts).await {
+    let key = &payment.charge_key;
+    match send_to_card(state, back_key, charge, payment.back_cents, payment.attempts).await {
         Sent::Paid(reference) => {
             sqlx::query(
                 "UPDATE exchange_payments SET back_status = 'paid', back_reference = $1, next_attempt_at = NULL, \
-                 owner = '', last_error = '' WHERE return_id = $2 AND back_status = 'pending'",
+                 owner = '', last_error = '' WHERE charge_key = $2 AND back_status = 'pending'",
             )
             .bind(&reference)
-            .bind(return_id)
+            .bind(key)
             .execute(state.db.write())
             .await?;
             metrics::counter!("refunds_total", "method" => "exchange_card", "outcome" => "paid").increment(1);
-            tracing::info!(return_id, reference, "exchange difference paid back");
+            tracing::info!(charge_key = %key, reference, "exchange difference paid back");
             Ok(())
         }
-        Sent::Later { attempts, due_ms, reason, .. } => {
-            retry_later(&state.db, return_id, attempts, due_ms, &reason).await
-        }
+        Sent::Later { attempts, due_ms, reason, .. } => retry_later(&state.db, key, attempts, due_ms, &reason).await,
         Sent::Refused { attempts, reason } => {
             sqlx::query(
                 "UPDATE exchange_payments SET back_status = 'failed', attempts = $1, last_error = $2, \
-                 next_attempt_at = NULL, owner = '' WHERE return_id = $3 AND back_status = 'pending'",
+                 next_attempt_at = NULL, owner = '' WHERE charge_key = $3 AND back_status = 'pending'",
             )
             .bind(attempts)
             .bind(format!("the payment provider refused the refund: {reason}"))
-            .bind(return_id)
+            .bind(key)
             .execute(state.db.write())
             .await?;
             metrics::counter!("refunds_total", "method" => "exchange_card", "outcome" => "failed").increment(1);
@@ -369,15 +427,15 @@ async fn send_back(state: &AppState, payment: &ExchangePayment) -> Result<(), Ap
     }
 }
 
-async fn retry_later(db: &Db, return_id: i64, attempts: i64, due_ms: i64, reason: &str) -> Result<(), AppError> {
+async fn retry_later(db: &Db, key: &str, attempts: i64, due_ms: i64, reason: &str) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE exchange_payments SET attempts = $1, next_attempt_at = $2, last_error = $3, owner = '' \
-         WHERE return_id = $4 AND (status = 'charging' OR back_status = 'pending')",
+         WHERE charge_key = $4 AND (status = 'charging' OR back_status = 'pending')",
     )
     .bind(attempts)
     .bind(due_ms)
     .bind(reason)
-    .bind(return_id)
+    .bind(key)
     .execute(db.write())
     .await?;
     Ok(())

@@ -361,12 +361,20 @@ pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -
 
 /// The price difference of an exchange was charged: the return goes on like any other
 /// (authorized at once unless the abuse limits sent it to a person). Once, however often the
-/// charge is reported.
-pub(super) async fn difference_paid(state: &AppState, return_id: i64, reference: &str) -> Result<(), AppError> {
+/// charge is reported. False when the return had been withdrawn meanwhile: the charge is then
+/// paid back.
+pub(super) async fn difference_paid(
+    state: &AppState,
+    return_id: i64,
+    key: &str,
+    reference: &str,
+) -> Result<bool, AppError> {
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    if !exchange_payments::mark_charged(&mut tx, return_id, reference, now).await? {
-        return Ok(());
+    if !exchange_payments::mark_charged(&mut tx, key, reference, now).await? {
+        drop(tx);
+        exchange_payments::charged_after_withdrawal(&state.db, key, reference, now).await?;
+        return Ok(exchange_payments::find(state.db.read(), return_id).await?.is_some_and(|p| p.charge_key == key));
     }
     let ret = store::find(&mut *tx, return_id).await?.ok_or_else(not_found)?;
     if ret.review_reason.is_none() && ret.status == ReturnStatus::Requested {
@@ -374,6 +382,25 @@ pub(super) async fn difference_paid(state: &AppState, return_id: i64, reference:
     }
     tx.commit().await?;
     metrics::counter!("exchange_payments_total", "outcome" => "charged").increment(1);
+    Ok(true)
+}
+
+/// The provider has no charge for a return's difference, and the customer may have seen the
+/// return (its charge could not be confirmed when it was submitted): the shop cancels it.
+pub(super) async fn difference_never_charged(state: &AppState, payment: &ExchangePayment) -> Result<(), AppError> {
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    if !exchange_payments::mark_withdrawn(&mut tx, &payment.charge_key).await? {
+        return Ok(());
+    }
+    if let Some(return_id) = payment.return_id {
+        let mut ret = store::find(&mut *tx, return_id).await?.ok_or_else(not_found)?;
+        let note = "the payment for the price difference did not go through; nothing was charged";
+        apply(&mut tx, &mut ret, Action::PaymentFailed, Who::system(), note, now).await?;
+        undo_exchange(&mut tx, &ret, now).await?;
+    }
+    tx.commit().await?;
+    metrics::counter!("exchange_payments_total", "outcome" => "not_charged").increment(1);
     Ok(())
 }
 
@@ -391,7 +418,9 @@ async fn authorize_in(state: &AppState, tx: &mut Tx, id: i64, who: Who, note: &s
         store::approve_all(tx, id).await?;
         apply(tx, &mut ret, Action::KeepIt, Who::system(), "keep it: no need to send it back", now).await?;
         let order = store::order_for_return(tx, ret.order_id).await?.ok_or_else(order_not_found)?;
-        if !needs_manual_payout(&ret, &order) {
+        // An exchange whose replacement sold out waits for the customer to choose another.
+        let replacement_ready = ret.exchange_product_id.is_none() || reserved;
+        if !needs_manual_payout(&ret, &order) && replacement_ready {
             ret.exchange_reserved = reserved;
             start_refund_in(state, tx, &mut ret, Who::system(), None, now).await?;
         }
@@ -486,7 +515,7 @@ async fn exchange_plan(
     };
     let units = paid.approved_units.clamp(0, ret.units);
     // The held price is for `ret.units` identical units: the division is exact.
-    let price = held_price.saturating_mul(units) / ret.units.max(1);
+    let price = (held_price / ret.units.max(1)).saturating_mul(units);
     Ok(PayoutPlan {
         payout: Payout::Exchange,
         amount_cents: estimate.refund_cents,
@@ -707,7 +736,18 @@ pub async fn choose_exchange(
     if ret.method != RefundMethod::Exchange || ret.exchange_reserved || ret.status.is_final() {
         return Err(AppError::Conflict("this return has no exchange waiting for a product".to_owned()));
     }
+    check_not_charging(state, id).await?;
     let product = active_product(state, product_id).await?;
+    let price = domain::pricing::discounted_cents(product.price_cents, product.discount_percent);
+    if let Some(paid) = exchange_payments::find(state.db.read(), id).await?.filter(|p| p.charged()) {
+        let most = paid.unit_price_cents(ret.units);
+        if price > most {
+            return Err(AppError::Conflict(format!(
+                "you paid for a replacement of at most {} each: choose a product that costs no more, or cancel the return",
+                domain::money::format_cents(most)
+            )));
+        }
+    }
     let mut tx = state.db.begin().await?;
     if !store::lock(&mut tx, id).await? {
         return Err(not_found());
@@ -718,8 +758,12 @@ pub async fn choose_exchange(
         return Err(AppError::Conflict("that product is sold out too; please choose another".to_owned()));
     }
     store::set_exchange(&mut tx, id, Some(product_id), reserved).await?;
-    let price = domain::pricing::discounted_cents(product.price_cents, product.discount_percent);
     exchange_payments::set_replacement(&mut tx, id, price.saturating_mul(ret.units)).await?;
+    if reserved && ret.keep_it && ret.status == ReturnStatus::Approved {
+        // A "keep it" return waited only for this: it is refunded now, as at authorization.
+        let mut ret = store::find(&mut *tx, id).await?.ok_or_else(not_found)?;
+        start_refund_in(state, &mut tx, &mut ret, Who::system(), None, now_ms()).await?;
+    }
     tx.commit().await?;
     get(state, customer, id).await
 }
@@ -779,7 +823,8 @@ pub async fn command(
         }
         AdminCommand::RetryRefund => {
             let refund = refunds::retry_now(tx_ref, id, now).await?;
-            if !refund && !exchange_payments::retry_now(tx_ref, id, now).await? {
+            let paying_back = exchange_payments::retry_now(tx_ref, id, now).await?;
+            if !refund && !paying_back {
                 return Err(AppError::Conflict("this return has no pending or failed refund to retry".to_owned()));
             }
         }
@@ -933,15 +978,18 @@ async fn exchange_view(state: &AppState, ret: &StoredReturn, units: i64) -> Resu
         return Ok(None);
     };
     let waiting = !ret.exchange_reserved && !matches!(ret.status, ReturnStatus::Requested) && !ret.status.is_final();
+    let payment = exchange_payments::find(state.db.read(), ret.id).await?;
+    // Paid by card, nothing dearer than what was paid for.
+    let most = payment.as_ref().filter(|p| p.charged()).map_or(i64::MAX, |p| p.unit_price_cents(ret.units));
     let alternatives = if waiting {
-        exchange_options(state).await?.into_iter().filter(|o| o.stock >= ret.units).take(12).collect()
+        let fits = |o: &ExchangeOption| o.stock >= ret.units && o.price_cents <= most;
+        exchange_options(state).await?.into_iter().filter(fits).take(12).collect()
     } else {
         Vec::new()
     };
-    let payment = exchange_payments::find(state.db.read(), ret.id).await?;
     // Paid by card, the swap is at the price the customer paid for.
     let price_cents = match &payment {
-        Some(p) => p.replacement_cents.saturating_mul(units) / ret.units.max(1),
+        Some(p) => p.unit_price_cents(ret.units).saturating_mul(units),
         None => domain::pricing::discounted_cents(product.price_cents, product.discount_percent).saturating_mul(units),
     };
     Ok(Some(Exchange {

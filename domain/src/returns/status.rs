@@ -12,6 +12,8 @@
 //! ```
 //!
 //! - The customer may cancel until the parcel is received (requested, authorized, in_transit).
+//! - A requested exchange whose price difference was never charged (the provider has no charge
+//!   for it) is cancelled by the shop: `payment_failed`.
 //! - "Keep it" returns are approved straight from authorized: nothing is shipped back.
 //! - With early refunds (customers under the abuse limits, when the shop's timing setting says
 //!   so) a return in transit is approved for its requested units; the parcel is still received
@@ -67,6 +69,8 @@ pub enum Action {
     RefundFailed,
     RefundPaid,
     Close,
+    /// The shop cancels a requested exchange whose price difference was never charged.
+    PaymentFailed,
 }
 
 /// Facts about a return that some transitions depend on.
@@ -156,9 +160,12 @@ impl Action {
             Self::Authorize | Self::Reject | Self::Receive | Self::Inspect | Self::Approve | Self::Close => {
                 Actor::Admin
             }
-            Self::KeepIt | Self::RefundEarly | Self::StartRefund | Self::RefundFailed | Self::RefundPaid => {
-                Actor::System
-            }
+            Self::KeepIt
+            | Self::RefundEarly
+            | Self::StartRefund
+            | Self::RefundFailed
+            | Self::RefundPaid
+            | Self::PaymentFailed => Actor::System,
         }
     }
 
@@ -166,7 +173,7 @@ impl Action {
         match self {
             Self::Authorize => "authorize",
             Self::Reject => "reject",
-            Self::Cancel => "cancel",
+            Self::Cancel | Self::PaymentFailed => "cancel",
             Self::Ship => "enter the shipment of",
             Self::Receive => "receive",
             Self::Inspect => "inspect",
@@ -180,7 +187,7 @@ impl Action {
         match self {
             Self::Authorize => "authorized",
             Self::Reject => "rejected",
-            Self::Cancel => "cancelled",
+            Self::Cancel | Self::PaymentFailed => "cancelled",
             Self::Ship => "shipped",
             Self::Receive => "received",
             Self::Inspect => "inspected",
@@ -209,6 +216,7 @@ pub fn next(from: ReturnStatus, action: Action, ctx: Context) -> Option<ReturnSt
         (S::Requested, A::Authorize) => Some(S::Authorized),
         (S::Requested | S::Authorized, A::Reject) => Some(S::Rejected),
         (S::Requested | S::Authorized | S::InTransit, A::Cancel) => Some(S::Cancelled),
+        (S::Requested, A::PaymentFailed) => Some(S::Cancelled),
         (S::Authorized, A::Ship) => Some(S::InTransit),
         (S::Authorized, A::KeepIt) => Some(S::Approved),
         (S::InTransit, A::RefundEarly) => Some(S::Approved),
@@ -246,7 +254,7 @@ pub fn transition(
 
 /// The actions `actor` may take now: exactly the buttons a screen shows.
 pub fn available(from: ReturnStatus, by: Actor, ctx: Context) -> Vec<Action> {
-    const ALL: [Action; 13] = [
+    const ALL: [Action; 14] = [
         Action::Authorize,
         Action::Reject,
         Action::Cancel,
@@ -260,6 +268,7 @@ pub fn available(from: ReturnStatus, by: Actor, ctx: Context) -> Vec<Action> {
         Action::RefundFailed,
         Action::RefundPaid,
         Action::Close,
+        Action::PaymentFailed,
     ];
     ALL.into_iter().filter(|a| a.actor() == by && next(from, *a, ctx).is_some()).collect()
 }
@@ -280,6 +289,7 @@ mod tests {
             (S::Requested, A::Authorize, S::Authorized),
             (S::Requested, A::Reject, S::Rejected),
             (S::Requested, A::Cancel, S::Cancelled),
+            (S::Requested, A::PaymentFailed, S::Cancelled),
             (S::Authorized, A::Reject, S::Rejected),
             (S::Authorized, A::Cancel, S::Cancelled),
             (S::Authorized, A::Ship, S::InTransit),
@@ -310,6 +320,7 @@ mod tests {
                 A::RefundFailed,
                 A::RefundPaid,
                 A::Close,
+                A::PaymentFailed,
             ] {
                 let expected = allowed.iter().find(|(f, a, _)| *f == from && *a == action).map(|(_, _, to)| *to);
                 assert_eq!(next(from, action, PLAIN), expected, "{from:?} --{action:?}-->");

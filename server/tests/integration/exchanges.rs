@@ -171,7 +171,7 @@ async fn a_refused_card_or_an_unreachable_provider_submits_nothing() {
     let charges_before = shop.provider.charges_made();
     let nothing_stored = || async {
         let returns = shop.app.scalar("SELECT COUNT(*) AS n FROM returns").await;
-        let payments = shop.app.scalar("SELECT COUNT(*) AS n FROM exchange_payments").await;
+        let payments = shop.app.scalar("SELECT COUNT(*) AS n FROM exchange_payments WHERE status <> 'withdrawn'").await;
         let drafts = shop.app.scalar("SELECT COUNT(*) AS n FROM return_photos WHERE return_id IS NULL").await;
         assert_eq!((returns, payments, drafts), (0, 0, 1), "no return; the photo is still the draft's");
         assert_eq!(stock_of(&shop.app, shop.lamp).await, 10, "no lamp held");
@@ -268,7 +268,7 @@ async fn an_exchange_approved_in_part_replaces_the_approved_units_and_pays_the_r
 }
 
 #[tokio::test]
-async fn a_crash_while_a_failing_charge_is_answered_withdraws_the_return_on_another_server() {
+async fn a_crash_while_a_failing_charge_is_answered_cancels_the_return_on_another_server() {
     let shop =
         shop(&[("PAYMENT_TIMEOUT_MS", "5000"), ("INSTANCE_LIVENESS_MS", "1000"), ("PAYMENT_RETRY_ATTEMPTS", "1")])
             .await;
@@ -294,12 +294,89 @@ async fn a_crash_while_a_failing_charge_is_answered_withdraws_the_return_on_anot
     assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
     assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM exchange_payments WHERE status = 'charging'").await, 1);
 
-    // The provider has no charge under the key: the return is withdrawn, the photo a draft again.
-    wait_until("the return to be withdrawn", Duration::from_secs(20), || async {
-        restarted.scalar("SELECT COUNT(*) AS n FROM returns").await == 0
+    // The provider has no charge under the key: the shop cancels the return, saying why.
+    let id = restarted.scalar("SELECT id AS n FROM returns").await;
+    wait_until("the return to be cancelled", Duration::from_secs(20), || async {
+        status_of(&restarted, id).await == "cancelled"
     })
     .await;
-    assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM exchange_payments").await, 0);
-    assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM return_photos WHERE return_id IS NULL").await, 1);
+    let note = restarted
+        .text_of(&format!("SELECT note AS t FROM return_events WHERE return_id = {id} AND to_status = 'cancelled'"))
+        .await;
+    assert_eq!(note, "the payment for the price difference did not go through; nothing was charged");
+    let payment = restarted.text_of(&format!("SELECT status AS t FROM exchange_payments WHERE return_id = {id}")).await;
+    assert_eq!(payment, "withdrawn");
     assert_eq!(provider.charges_made(), charges_before, "nothing was charged");
+}
+
+#[tokio::test]
+async fn a_charge_whose_answer_was_lost_is_not_taken_for_no_charge_when_the_breaker_opens() {
+    let breaker =
+        [("PAYMENT_TIMEOUT_MS", "500"), ("PAYMENT_RETRY_ATTEMPTS", "2"), ("BREAKER_CONSECUTIVE_FAILURES", "1")];
+    let shop = shop(&breaker).await;
+    let body = with_card(shop.exchange_request().await, CARD);
+    let charges_before = shop.provider.charges_made();
+
+    // The provider charges, but answers after the timeout; that failure opens the breaker, so
+    // the second attempt is never made and the provider cannot be asked at once.
+    shop.provider.set_faults(FaultSettings { failure_rate: 0.0, latency_ms: 2_000 });
+    let (status, created) = create(&shop.app, &shop.alice, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "the return is kept while its charge is unconfirmed: {created}");
+    assert_eq!(created["exchange"]["card_payment"]["charged"], false, "{created}");
+    assert_eq!(shop.provider.charges_made(), charges_before + 1);
+    shop.provider.set_faults(FaultSettings::default());
+
+    // Once the breaker lets it, the worker asks the provider and the return goes on.
+    let id = id_of(&created);
+    wait_until("the charge to be confirmed", Duration::from_secs(15), || async {
+        status_of(&shop.app, id).await == "authorized"
+    })
+    .await;
+    assert_eq!(shop.provider.charges_made(), charges_before + 1, "charged once");
+}
+
+#[tokio::test]
+async fn a_card_paid_exchange_whose_replacement_sold_out_waits_for_a_product_no_dearer_than_paid() {
+    let shop = shop(&[]).await;
+    let ops = admin(&shop.app).await;
+    // A keep-it mug ($10): approved and refunded at authorization, were the lamp in stock.
+    let mug = shop.app.product("Cheap mug", 1_000, 10).await;
+    let order = paid_order(&shop.app, &shop.alice, &[(mug, 1)]).await;
+    let line = lines_of(&shop.app, &shop.alice, order).await[0].0;
+    let body = exchange_for(request(order, &[(line, 1)], "no_longer_wanted", "exchange"), shop.lamp);
+    let out_of_stock = json!({ "stock": 0 });
+    let emptied = post(&shop.app, &ops, &format!("/api/admin/products/{}/stock", shop.lamp), out_of_stock).await;
+    assert_eq!(emptied.status(), StatusCode::OK);
+
+    // $90.00 − ($9.00 + $0.90 bonus) charged; the lamp sold out, so the return waits for another
+    // product instead of failing after the charge.
+    let (status, created) = create(&shop.app, &shop.alice, &with_card(body, CARD)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["exchange"]["card_payment"]["amount_cents"], 8_010);
+    assert_eq!(
+        (created["summary"]["status"].clone(), created["exchange"]["reserved"].clone()),
+        (json!("approved"), json!(false))
+    );
+    let id = id_of(&created);
+
+    // Nothing dearer than what was paid for; a cheaper one is held and the rest goes back.
+    let dearer = shop.app.product("Big lamp", 9_500, 3).await;
+    let vase = shop.app.product("Vase", 5_000, 3).await;
+    let offered: Vec<i64> = created["exchange"]["alternatives"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|o| o["product_id"].as_i64()).collect())
+        .unwrap_or_default();
+    assert!(!offered.contains(&dearer), "{offered:?}");
+    let refused =
+        post(&shop.app, &shop.alice, &format!("/api/returns/{id}/exchange"), json!({ "product_id": dearer })).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let chosen =
+        post(&shop.app, &shop.alice, &format!("/api/returns/{id}/exchange"), json!({ "product_id": vase })).await;
+    assert_eq!(chosen.status(), StatusCode::OK);
+    let exchanged: Value = chosen.json().await.expect("json");
+    assert_eq!(exchanged["summary"]["status"], "refunded", "a keep-it return waited only for the product: {exchanged}");
+    assert_eq!(stock_of(&shop.app, vase).await, 2, "the vase is the customer's");
+    shop.paid_back(id).await;
+    // The vase costs $50.00 − $9.90 = $40.10 of the $80.10 paid: $40.00 back.
+    assert_eq!(shop.provider_amount("refunds", &shop.key_of("back_key", id).await).await, Some(4_000));
 }
