@@ -41,7 +41,9 @@ pub const UPLOAD_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// The limit for a request path.
 pub fn body_limit_for(path: &str) -> usize {
     let products = path == "/api/admin/products" || path.starts_with("/api/admin/products/");
-    if path.starts_with("/api/returns/") && path.ends_with("/photos") {
+    let photo_upload = path.starts_with("/api/returns/") && path.ends_with("/photos");
+    // The wizard's photo step as a plain form (no JavaScript) uploads photos too.
+    if photo_upload || path == "/returns/new/photos" {
         UPLOAD_BODY_LIMIT
     } else if products || path == "/rpc/admin_save_product" {
         LARGE_BODY_LIMIT
@@ -362,6 +364,7 @@ mod tests {
         assert_eq!(body_limit_for("/rpc/admin_save_product"), LARGE_BODY_LIMIT);
         assert_eq!(body_limit_for("/api/returns/photos"), UPLOAD_BODY_LIMIT);
         assert_eq!(body_limit_for("/api/returns/7/photos"), UPLOAD_BODY_LIMIT);
+        assert_eq!(body_limit_for("/returns/new/photos"), UPLOAD_BODY_LIMIT);
         assert_eq!(body_limit_for("/api/returns/7"), BODY_LIMIT);
     }
 }

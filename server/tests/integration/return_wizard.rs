@@ -172,3 +172,15 @@ async fn a_dearer_exchange_is_paid_by_card_from_the_plain_review_form_and_a_decl
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"data-testid="difference-payment""#) && page.contains("Visa •••• 4242"), "{page}");
 }
+
+#[tokio::test]
+async fn the_plain_photo_form_takes_a_photo_of_a_real_size() {
+    let (_uploads, app, alice, order, _) = customer_with_an_order(1).await;
+    step(&app, &alice, 1, "next", &[("form[order]", &order.to_string())]).await;
+    // A 200 KB PNG: far over the 16 KiB body limit of forms, far under the photo limit.
+    let mut photo = png();
+    photo.extend(std::iter::repeat_n(0u8, 200 * 1024));
+    let stored = upload(&app, &alice, "/returns/new/photos", "shelf.png", "image/png", &photo).await;
+    assert_eq!((stored.status(), location(&stored)), (StatusCode::SEE_OTHER, "/returns/new".to_owned()));
+    assert_eq!(photo_rows(&app).await, 1);
+}
