@@ -14,6 +14,8 @@ pub struct CartData {
     pub signed_in: bool,
     pub cart: Cart,
     pub checkout_key: String,
+    /// The customer's store credit, offered at checkout.
+    pub store_credit_cents: i64,
 }
 
 /// The visitor's cart: empty and `signed_in: false` for a visitor who is not logged in.
@@ -22,10 +24,15 @@ pub async fn get_cart() -> Result<CartData, FnError> {
     use crate::platform::AppError;
     let checkout_key = uuid::Uuid::new_v4().to_string();
     match crate::accounts::guard::signed_in() {
-        Ok((state, customer)) => {
-            Ok(CartData { signed_in: true, cart: super::service::current(&state, &customer).await?, checkout_key })
+        Ok((state, customer)) => Ok(CartData {
+            signed_in: true,
+            cart: super::service::current(&state, &customer).await?,
+            checkout_key,
+            store_credit_cents: crate::store_credit::store::balance(&state.db, customer.id()).await?,
+        }),
+        Err(AppError::Unauthorized(_)) => {
+            Ok(CartData { signed_in: false, cart: Cart::default(), checkout_key, store_credit_cents: 0 })
         }
-        Err(AppError::Unauthorized(_)) => Ok(CartData { signed_in: false, cart: Cart::default(), checkout_key }),
         Err(other) => Err(other.into()),
     }
 }

@@ -25,6 +25,7 @@ use crate::payments::backoff::backoff_ms;
 use crate::payments::gateway::ChargeError;
 use crate::payments::settle;
 use crate::platform::{now_ms, AppError, AppState, Tx};
+use domain::orders::PaymentMethod;
 
 /// The customer's checkout of their cart; `key` (the `Idempotency-Key`) makes a repeat get the
 /// first answer. Also counts and times the outcome.
@@ -89,10 +90,16 @@ async fn attempt(
     key: Option<&str>,
 ) -> Result<CheckoutReceipt, AppError> {
     let now = now_ms();
-    let payment = validate_request(request, key, now)?;
-    let fingerprint = match request.use_store_credit {
-        true => format!("{}:store_credit", payment.fingerprint()),
-        false => payment.fingerprint(),
+    check_key(key)?;
+    // No card given with store credit: the credit must pay it all (checked once it is priced).
+    let payment = match credit_alone(request) {
+        true => None,
+        false => Some(parse_payment(request, year_month_of(now)).map_err(|e| AppError::Invalid(e.to_string()))?),
+    };
+    let fingerprint = match (&payment, request.use_store_credit) {
+        (Some(payment), true) => format!("{}:store_credit", payment.fingerprint()),
+        (Some(payment), false) => payment.fingerprint(),
+        (None, _) => "store_credit".to_owned(),
     };
     state.checkout_gate.admit(user_id)?;
     if let Some(key) = key {
@@ -102,10 +109,17 @@ async fn attempt(
     }
     let cart = orderable_cart(state, user_id, now).await?;
     let split = store_credit_split(state, user_id, &cart, request.use_store_credit).await?;
-    let method = payment.method();
+    if payment.is_none() && split.card_cents > 0 {
+        return Err(AppError::Invalid(format!(
+            "your store credit pays {} of {}: enter a card for the rest, or choose cash on delivery",
+            domain::money::format_cents(split.credit_cents),
+            domain::money::format_cents(cart.totals.grand_total_cents)
+        )));
+    }
+    let method = payment.as_ref().map_or(PaymentMethod::Card, Payment::method);
     let card = match payment {
-        Payment::Card(card) => Some(card),
-        Payment::Cash => None,
+        Some(Payment::Card(card)) => Some(card),
+        Some(Payment::Cash) | None => None,
     };
     let reservation = Reservation {
         user_id,
@@ -147,12 +161,21 @@ async fn store_credit_split(
     Ok(domain::returns::credit::split_payment(cart.totals.grand_total_cents, balance, use_credit))
 }
 
-/// Step 1: a well-formed key and a valid payment choice.
-fn validate_request(request: &CheckoutRequest, key: Option<&str>, now: i64) -> Result<Payment, AppError> {
+/// Step 1: a well-formed key (then a valid payment choice, unless the credit pays alone).
+fn check_key(key: Option<&str>) -> Result<(), AppError> {
     if key.is_some_and(|key| key.is_empty() || key.len() > 100) {
         return Err(AppError::Invalid("Idempotency-Key must be 1 to 100 characters".into()));
     }
-    parse_payment(request, year_month_of(now)).map_err(|e| AppError::Invalid(e.to_string()))
+    Ok(())
+}
+
+/// Store credit asked for, the card chosen and left empty: the credit is to pay alone.
+fn credit_alone(request: &CheckoutRequest) -> bool {
+    let blank = |field: &Option<String>| field.as_deref().is_none_or(|v| v.trim().is_empty());
+    request.use_store_credit
+        && request.payment_method == PaymentMethod::Card.as_str()
+        && blank(&request.card_number)
+        && blank(&request.card_expiry)
 }
 
 /// Step 2: the priced cart, if it can be ordered as it is.

@@ -32,7 +32,8 @@ pub fn CheckoutPanel() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || cart.data.get().and_then(|r| r.ok()).filter(|d| d.signed_in && !d.cart.is_empty()).map(|data| {
                 let blocker = data.cart.checkout_blocker();
-                view! { <CheckoutForm checkout_key=data.checkout_key blocker/> }
+                let credit = StoreCreditOffer { balance_cents: data.store_credit_cents, total_cents: data.cart.totals.grand_total_cents };
+                view! { <CheckoutForm checkout_key=data.checkout_key blocker credit/> }
             })}
         </Transition>
     }
@@ -79,9 +80,16 @@ pub fn CheckoutFeedback() -> impl IntoView {
     }
 }
 
+/// The customer's store credit against the cart's total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StoreCreditOffer {
+    balance_cents: i64,
+    total_cents: i64,
+}
+
 /// Payment choice and "Place order". `checkout_key` identifies this attempt (idempotency).
 #[component]
-fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoView {
+fn CheckoutForm(checkout_key: String, blocker: Option<String>, credit: StoreCreditOffer) -> impl IntoView {
     let state = expect_context::<CheckoutState>();
     let checkout = state.action;
     let method = state.payment_method;
@@ -93,6 +101,7 @@ fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoView 
                 <legend>"Payment"</legend>
                 <PaymentChoice method choice=PaymentMethod::Card label=" Card" testid="pay-card"/>
                 <PaymentChoice method choice=PaymentMethod::Cash label=" Cash on delivery" testid="pay-cash"/>
+                {(credit.balance_cents > 0).then(|| view! { <UseStoreCredit credit/> })}
                 <Show when=move || method.get() == PaymentMethod::Card>
                     <label>"Card number"
                         <input type="text" name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" data-testid="card-number"/>
@@ -107,6 +116,25 @@ fn CheckoutForm(checkout_key: String, blocker: Option<String>) -> impl IntoView 
                 {move || if checkout.pending().get() { "Placing order…" } else { "Place order" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// "Use my store credit": it pays first, the card or cash the rest; a card may be left empty
+/// when the credit covers the whole order. A checkbox the plain form posts too.
+#[component]
+fn UseStoreCredit(credit: StoreCreditOffer) -> impl IntoView {
+    let covers = credit.balance_cents >= credit.total_cents;
+    let hint = if covers {
+        "It covers this order: no card is needed."
+    } else {
+        "It pays first; the card or cash on delivery pays the rest."
+    };
+    view! {
+        <label class="inline" data-testid="use-store-credit">
+            <input type="checkbox" name="use_store_credit" value="true" data-testid="use-store-credit-box"/>
+            {format!(" Use my store credit ({})", domain::money::format_cents(credit.balance_cents))}
+        </label>
+        <p class="field-hint">{hint}</p>
     }
 }
 

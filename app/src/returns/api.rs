@@ -165,7 +165,7 @@ async fn delete_draft(
 }
 
 async fn store_credit(State(state): State<AppState>, customer: Customer) -> Result<Json<CreditAccount>, AppError> {
-    Ok(Json(service::credit_account(&state, &customer).await?))
+    Ok(Json(crate::store_credit::service::account(&state, &customer).await?))
 }
 
 async fn queue(

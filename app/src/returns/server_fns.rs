@@ -7,8 +7,7 @@ use leptos::server_fn::codec::Json;
 
 use super::draft::{Draft, StepForm, WizardPage};
 use super::model::{
-    AdminActionForm, AdminCommand, CreditAccount, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate,
-    ReturnSummary,
+    AdminActionForm, AdminCommand, ExchangeOption, NewReturn, QueueFilter, ReturnDetail, ReturnEstimate, ReturnSummary,
 };
 use crate::error::FnError;
 
@@ -110,13 +109,6 @@ pub async fn choose_exchange(id: i64, product_id: i64) -> Result<ReturnDetail, F
 pub async fn delete_draft_photo(photo_id: String) -> Result<(), FnError> {
     let (state, customer) = crate::accounts::guard::signed_in()?;
     Ok(super::photos::delete_draft(&state, &customer, &photo_id).await?)
-}
-
-/// The customer's store-credit balance and ledger.
-#[server(prefix = "/rpc", endpoint = "store_credit")]
-pub async fn store_credit() -> Result<CreditAccount, FnError> {
-    let (state, customer) = crate::accounts::guard::signed_in()?;
-    Ok(super::service::credit_account(&state, &customer).await?)
 }
 
 /// The admin queue, oldest first, filtered.

@@ -768,10 +768,6 @@ pub async fn choose_exchange(
     get(state, customer, id).await
 }
 
-pub async fn credit_account(state: &AppState, customer: &Customer) -> Result<CreditAccount, AppError> {
-    credit::account(&state.db, customer.id()).await
-}
-
 // ---------------------------------------------------------------------------------------------
 // The admin console
 

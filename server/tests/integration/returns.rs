@@ -543,14 +543,25 @@ async fn store_credit_earned_from_a_return_pays_at_checkout_alone_or_with_a_card
     assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 3_960, "$36.00 + 10 % bonus");
     let charges_before = provider.charges_made();
 
-    // Alone: the credit covers the mug; the card is not charged.
+    // Not enough for the lamp without a card: refused, nothing reserved or spent.
+    add_ok(&app, &alice, lamp, 1).await;
+    let no_card = with_credit(json!({ "payment_method": "card" }));
+    let (status, refused) = checkout(&app, &alice, &no_card, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = "your store credit pays $39.60 of $40.00: enter a card for the rest, or choose cash on delivery";
+    assert_eq!(refused["error"], message);
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 3_960);
+    let emptied = post(&app, &alice, "/api/cart/remove", json!({ "product_id": lamp })).await;
+    assert_eq!(emptied.status(), StatusCode::OK);
+
+    // Alone: the credit covers the mug; no card is needed, none is charged.
     add_ok(&app, &alice, mug, 1).await;
-    let (status, body) = checkout(&app, &alice, &with_credit(card_body(CARD)), Some("credit-1")).await;
+    let (status, body) = checkout(&app, &alice, &no_card, Some("credit-1")).await;
     assert_eq!((status, body["status"].clone()), (StatusCode::OK, json!("paid")), "{body}");
     let mug_order = order_id_of(&body);
     assert_eq!(provider.charges_made(), charges_before, "an order paid by credit never reaches the provider");
     assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960);
-    let (status, replay) = checkout(&app, &alice, &with_credit(card_body(CARD)), Some("credit-1")).await;
+    let (status, replay) = checkout(&app, &alice, &no_card, Some("credit-1")).await;
     assert_eq!((status, replay), (StatusCode::OK, body), "a replay answers the first checkout");
     assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960, "and spends nothing");
 
@@ -1020,4 +1031,39 @@ async fn draft_photos_never_submitted_are_deleted_after_their_time_file_and_row(
         restarted.scalar("SELECT COUNT(*) AS n FROM return_photos").await == 1 && stored_files(&uploads).len() == 1
     })
     .await;
+}
+
+#[tokio::test]
+async fn store_credit_shows_on_the_account_page_and_pays_alone_at_checkout_without_javascript() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let mug = app.product("Mug", 2_000, 10).await;
+    let alice = signed_in_browser(&app, "alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let id = approved_return(&app, &alice, &ops, lamp, "store_credit").await;
+    assert_eq!(admin_act(&app, &ops, id, "refund", json!({})).await.0, StatusCode::OK);
+
+    let (status, account) = crate::no_javascript::html(&app, &alice, "/account").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(account.contains(r#"data-testid="credit-balance""#) && account.contains("$39.60"), "{account}");
+    assert!(account.contains(r#"data-reason="refund""#) && account.contains(r#"data-reason="bonus""#), "{account}");
+    assert!(account.contains(&format!(r#"href="/returns/{id}""#)), "each entry links to its return");
+
+    add_ok(&app, &alice, mug, 1).await;
+    let (_, shop) = crate::no_javascript::html(&app, &alice, "/").await;
+    assert!(shop.contains(r#"name="use_store_credit""#) && shop.contains("Use my store credit ($39.60)"), "{shop}");
+    let form = [
+        ("payment_method", "card"),
+        ("card_number", ""),
+        ("card_expiry", ""),
+        ("attempt_key", "credit-form-1"),
+        ("use_store_credit", "true"),
+    ];
+    let placed = crate::no_javascript::submit(&app, &alice, "/", "checkout", &form).await;
+    assert_eq!(placed.status(), StatusCode::FOUND);
+    let receipt = location(&placed);
+    let order: i64 = receipt.strip_prefix("/orders/").and_then(|id| id.parse().ok()).expect("the receipt");
+    assert_eq!(shop::order_status(&app, order).await, "paid");
+    assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960);
 }
