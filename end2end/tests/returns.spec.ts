@@ -182,6 +182,30 @@ test.describe('returns', () => {
     await expect(page.locator('[data-testid="timeline-entry"][data-status="inspected"]')).toHaveCount(1);
     expect(await page.evaluate(() => (window as unknown as { __returnMarker?: number }).__returnMarker)).toBe(42);
 
+    // The refund is store credit: the account shows it, and it pays at checkout with the card.
+    await expect(page.getByTestId('return-status')).toHaveText(/Refunded|Closed/, { timeout: 15_000 });
+    await page.goto('/account');
+    await expect(page.getByTestId('credit-balance')).toContainText('$');
+    await expect(page.locator('[data-testid="credit-entry"][data-reason="refund"]')).toHaveCount(1);
+    const before = await page.getByTestId('credit-balance').textContent();
+    const products = (await (await page.request.get('/api/products')).json()) as Product[];
+    const again = products.find((p) => p.stock >= 5) ?? products[0];
+    const added = await page.request.post('/api/cart/add', { data: { product_id: again.id, quantity: 1 } });
+    expect(added.status(), await added.text()).toBe(200);
+    await page.goto('/');
+    await waitForHydration(page);
+    const cart = page.getByTestId('cart');
+    await cart.getByTestId('use-store-credit-box').check();
+    await cart.getByTestId('pay-card').check();
+    await cart.getByTestId('card-number').fill('4242 4242 4242 4242');
+    await cart.getByTestId('card-expiry').fill('12/2099');
+    await cart.getByTestId('place-order').click();
+    await expect(page).toHaveURL(/\/orders\/\d+$/);
+    await expect(page.getByTestId('receipt')).toBeVisible();
+    await page.goto('/account');
+    await expect(page.locator('[data-testid="credit-entry"][data-reason="checkout"]')).toHaveCount(1);
+    await expect(page.getByTestId('credit-balance')).not.toHaveText(before ?? '');
+
     expect(await cspViolations(page)).toEqual([]);
     expect(panics, 'leaving a step once read its disposed estimate and panicked').toEqual([]);
     expect(await cspViolations(adminPage)).toEqual([]);
