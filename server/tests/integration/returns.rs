@@ -488,6 +488,40 @@ async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_h
 }
 
 #[tokio::test]
+async fn failing_refunds_open_the_breaker_and_an_admin_retries_a_pending_one_at_once() {
+    use app::payments::faults::FaultSettings;
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    // Retries far apart (at least 5 s), the breaker opening at the first failure.
+    let env = [("PAYMENT_PROVIDER_URL", url.as_str()), ("PAYMENT_JOB_BACKOFF_MS", "20000"), ("BREAKER_CONSECUTIVE_FAILURES", "1")];
+    let app = returns_shop(&uploads, &env).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+    let opened_before = get_json(&app, &ops, "/api/admin/payment-provider").await["breaker"]["opened_total"].as_u64();
+
+    provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
+    assert_eq!(admin_act(&app, &ops, id, "refund", json!({})).await.0, StatusCode::OK);
+    let path = format!("/api/admin/returns/{id}");
+    crate::support::wait_until("the refund to fail once", std::time::Duration::from_secs(10), || async {
+        get_json(&app, &ops, &path).await["refund"]["attempts"].as_i64().unwrap_or(0) >= 1
+    })
+    .await;
+    let status = get_json(&app, &ops, "/api/admin/payment-provider").await;
+    assert!(status["breaker"]["opened_total"].as_u64() > opened_before, "refund failures open the breaker: {status}");
+
+    // Healed: the next try is seconds away; the admin's retry makes it due now.
+    provider.set_faults(FaultSettings::default());
+    assert_eq!(admin_act(&app, &ops, id, "refund/retry", json!({})).await.0, StatusCode::OK);
+    crate::support::wait_until("the retried refund to be paid", std::time::Duration::from_secs(4), || async {
+        get_json(&app, &ops, &path).await["refund"]["state"] == "paid"
+    })
+    .await;
+    assert_eq!(provider.refunds_made(), 1);
+}
+
+#[tokio::test]
 async fn heavy_returners_wait_for_review_and_a_rejection_tells_the_customer_why() {
     let uploads = Uploads::new();
     let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;
