@@ -589,8 +589,11 @@ pub async fn count_photos(db: &Db, user_id: i64, return_id: Option<i64>) -> Resu
 }
 
 /// A stored photo's row, written only while fewer than `max` photos share its return (or the
-/// user's drafts); false when the limit was reached meanwhile.
+/// user's drafts); false when the limit was reached meanwhile. The user's row is locked first:
+/// under PostgreSQL's READ COMMITTED two uploads would otherwise both count the same photos.
 pub async fn insert_photo(db: &Db, photo: &StoredPhoto, max: i64) -> Result<bool, AppError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(photo.owner_id).execute(&mut *tx).await?;
     let inserted = sqlx::query(
         "INSERT INTO return_photos (id, user_id, return_id, kind, bytes, uploaded_at) \
          SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM return_photos WHERE user_id = $2 AND \
@@ -604,8 +607,9 @@ pub async fn insert_photo(db: &Db, photo: &StoredPhoto, max: i64) -> Result<bool
     .bind(photo.photo.uploaded_at_ms)
     .bind(photo.return_id.unwrap_or(0))
     .bind(max)
-    .execute(db.write())
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(inserted.rows_affected() == 1)
 }
 

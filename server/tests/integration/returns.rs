@@ -493,7 +493,11 @@ async fn failing_refunds_open_the_breaker_and_an_admin_retries_a_pending_one_at_
     let uploads = Uploads::new();
     let (provider, url) = crate::support::standalone_provider().await;
     // Retries far apart (at least 5 s), the breaker opening at the first failure.
-    let env = [("PAYMENT_PROVIDER_URL", url.as_str()), ("PAYMENT_JOB_BACKOFF_MS", "20000"), ("BREAKER_CONSECUTIVE_FAILURES", "1")];
+    let env = [
+        ("PAYMENT_PROVIDER_URL", url.as_str()),
+        ("PAYMENT_JOB_BACKOFF_MS", "20000"),
+        ("BREAKER_CONSECUTIVE_FAILURES", "1"),
+    ];
     let app = returns_shop(&uploads, &env).await;
     let lamp = app.product("Lamp", 4_000, 10).await;
     let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
@@ -1100,4 +1104,40 @@ async fn store_credit_shows_on_the_account_page_and_pays_alone_at_checkout_witho
     let order: i64 = receipt.strip_prefix("/orders/").and_then(|id| id.parse().ok()).expect("the receipt");
     assert_eq!(shop::order_status(&app, order).await, "paid");
     assert_eq!(get_json(&app, &alice, "/api/store-credit").await["balance_cents"], 1_960);
+}
+
+#[tokio::test]
+async fn concurrent_uploads_never_pass_the_photo_limit() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[("RETURNS_MAX_PHOTOS", "4")]).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let photo = png();
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let (app_url, client, photo) = (app.url("/api/returns/photos"), alice.clone(), photo.clone());
+        racing.spawn(async move {
+            let boundary = "racingboundary";
+            let mut body = format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p{n}.png\"\r\nContent-Type: image/png\r\n\r\n"
+            )
+            .into_bytes();
+            body.extend_from_slice(&photo);
+            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+            let sent = client
+                .post(app_url)
+                .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+                .body(body)
+                .send()
+                .await;
+            sent.map(|r| r.status()).ok()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = racing.join_next().await {
+        statuses.push(status.expect("task"));
+    }
+    let stored = statuses.iter().filter(|s| **s == Some(StatusCode::CREATED)).count();
+    let refused = statuses.iter().filter(|s| **s == Some(StatusCode::UNPROCESSABLE_ENTITY)).count();
+    assert_eq!((stored, refused), (4, 8), "{statuses:?}");
+    assert_eq!(photo_rows(&app).await, 4);
 }
