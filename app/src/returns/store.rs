@@ -683,12 +683,13 @@ pub async fn returned_since<'e>(
     Ok(row)
 }
 
-/// Products the customer kept (returnless refunds) before.
+/// Products the customer kept (returnless refunds) before, or is to keep in a return that is
+/// still waiting for review.
 pub async fn kept_products<'e>(conn: impl Executor<'e, Database = Any>, user_id: i64) -> Result<Vec<i64>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT l.product_id FROM returns r JOIN return_items i ON i.return_id = r.id \
          JOIN order_lines l ON l.id = i.order_line_id \
-         WHERE r.user_id = $1 AND r.keep_it = 1 AND r.status NOT IN ('rejected', 'cancelled', 'requested')",
+         WHERE r.user_id = $1 AND r.keep_it = 1 AND r.status NOT IN ('rejected', 'cancelled')",
     )
     .bind(user_id)
     .fetch_all(conn)

@@ -706,6 +706,26 @@ async fn a_cheap_item_is_refunded_without_shipping_it_back_once_per_product() {
     assert_eq!((second["keep_it"].clone(), second["summary"]["status"].clone()), (json!(false), json!("authorized")));
 }
 
+#[tokio::test]
+async fn a_product_kept_in_a_return_waiting_for_review_is_not_kept_again() {
+    let uploads = Uploads::new();
+    // From the second return on, every request waits for a person.
+    let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;
+    let pen = app.product("Pen", 900, 10).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    approved_return(&app, &alice, &ops, lamp, "store_credit").await;
+    let order = paid_order(&app, &alice, &[(pen, 2)]).await;
+    let line = lines_of(&app, &alice, order).await[0].0;
+    let body = request(order, &[(line, 1)], "no_longer_wanted", "store_credit");
+
+    let (_, first) = create(&app, &alice, &body).await;
+    assert_eq!((first["keep_it"].clone(), first["summary"]["status"].clone()), (json!(true), json!("requested")));
+    let (_, second) = create(&app, &alice, &body).await;
+    assert_eq!(second["keep_it"], false, "the pen is kept once, by the return waiting for review: {second}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The admin console without JavaScript, exchanges, early refunds
 
