@@ -308,6 +308,9 @@ pub struct ReturnEvent {
     pub to: ReturnStatus,
     pub actor: Actor,
     pub actor_id: Option<i64>,
+    /// Who it was, for admins (the customer sees the role only).
+    #[serde(default)]
+    pub actor_name: Option<String>,
     pub note: String,
     pub at_ms: i64,
 }

@@ -953,7 +953,7 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
         refund: refunds::find_for_return(&state.db, ret.id).await?.map(|r| r.refund),
         exchange: exchange_view(state, &ret, exchanged_units).await?,
         estimate,
-        timeline: store::events(&state.db, ret.id).await?,
+        timeline: timeline(state, ret.id, viewer).await?,
         actions,
         order: OrderBrief {
             id: order.id,
@@ -966,6 +966,15 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
 }
 
 /// The replacement for `units` (the approved ones once approved).
+/// The return's events; names of the people who acted only for admins.
+async fn timeline(state: &AppState, id: i64, viewer: Actor) -> Result<Vec<ReturnEvent>, AppError> {
+    let mut events = store::events(&state.db, id).await?;
+    if viewer != Actor::Admin {
+        events.iter_mut().for_each(|e| e.actor_name = None);
+    }
+    Ok(events)
+}
+
 async fn exchange_view(state: &AppState, ret: &StoredReturn, units: i64) -> Result<Option<Exchange>, AppError> {
     let Some(product_id) = ret.exchange_product_id else {
         return Ok(None);

@@ -262,6 +262,7 @@ struct EventRow {
     to_status: String,
     actor_id: Option<i64>,
     actor_role: String,
+    actor_name: Option<String>,
     note: String,
     created_at: i64,
 }
@@ -286,8 +287,8 @@ fn actor_name(actor: Actor) -> &'static str {
 /// The timeline, oldest first.
 pub async fn events(db: &Db, return_id: i64) -> Result<Vec<ReturnEvent>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT from_status, to_status, actor_id, actor_role, note, created_at FROM return_events \
-         WHERE return_id = $1 ORDER BY id",
+        "SELECT e.from_status, e.to_status, e.actor_id, e.actor_role, u.username AS actor_name, e.note, e.created_at \
+         FROM return_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.return_id = $1 ORDER BY e.id",
     )
     .bind(return_id)
     .fetch_all(db.read())
@@ -299,6 +300,7 @@ pub async fn events(db: &Db, return_id: i64) -> Result<Vec<ReturnEvent>, AppErro
                 to: parse_status(&row.to_status)?,
                 actor: actor_of(&row.actor_role)?,
                 actor_id: row.actor_id,
+                actor_name: row.actor_name,
                 note: row.note,
                 at_ms: row.created_at,
             })

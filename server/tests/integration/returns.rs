@@ -556,6 +556,14 @@ async fn heavy_returners_wait_for_review_and_a_rejection_tells_the_customer_why(
     assert_eq!(seen["summary"]["status"], "rejected");
     assert_eq!(seen["rejection_reason"], "Opened software cannot be returned");
     assert_eq!(seen["actions"], json!([]));
+    // The timeline says who: the admin's name for admins, the role only for the customer.
+    let rejected = |detail: &Value| {
+        let events = detail["timeline"].as_array().cloned().unwrap_or_default();
+        events.into_iter().find(|e| e["to"] == "rejected").map(|e| (e["actor"].clone(), e["actor_name"].clone()))
+    };
+    assert_eq!(rejected(&seen), Some((json!("admin"), Value::Null)));
+    let console = get_json(&app, &ops, &format!("/api/admin/returns/{id}")).await;
+    assert_eq!(rejected(&console), Some((json!("admin"), json!("ops"))));
     // The rejected return's unit may be claimed again.
     let orders = get_json(&app, &alice, "/api/returns/orders").await;
     assert_eq!(orders[0]["lines"][0]["returnable"], 1);

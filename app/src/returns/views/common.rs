@@ -41,7 +41,7 @@ fn TimelineEntry(event: ReturnEvent) -> impl IntoView {
     view! {
         <li class="timeline-entry" data-testid="timeline-entry" data-status=event.to.as_str()>
             <strong>{event.to.label()}</strong>
-            <span class="muted">" · " {event.actor.as_str()} " · " <time>{display_utc(event.at_ms)}</time></span>
+            <span class="muted">" · " {event.actor.as_str()} {event.actor_name.map(|name| format!(" ({name})"))} " · " <time>{display_utc(event.at_ms)}</time></span>
             {note.map(|n| view! { <p class="timeline-note">{n}</p> })}
         </li>
     }
