@@ -334,6 +334,14 @@ mod tests {
     }
 
     #[test]
+    fn details_are_at_most_2000_characters_counted_as_characters() {
+        let p = ReturnPolicy::default();
+        assert_eq!(p.check_details(&"é".repeat(2000)), Ok(()), "2000 two-byte characters");
+        assert_eq!(p.check_details(""), Ok(()));
+        assert_eq!(p.check_details(&"x".repeat(2001)), Err(RequestError::DetailsTooLong));
+    }
+
+    #[test]
     fn the_window_counts_from_delivery_or_else_from_the_order() {
         let p = ReturnPolicy::default();
         let delivered = order(Some(T0 + 5 * DAY_MS));
