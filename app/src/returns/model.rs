@@ -375,6 +375,12 @@ pub enum AdminCommand {
     },
     /// A pending or failed refund is tried again now.
     RetryRefund,
+    /// A card refund the payment provider refused for good, paid by the shop another way (a bank
+    /// transfer, cash) with the payout's reference.
+    PaidByHand {
+        #[serde(default)]
+        reference: String,
+    },
     Close {
         #[serde(default)]
         note: String,
@@ -449,6 +455,7 @@ impl AdminActionForm {
                 AdminCommand::Refund { reference }
             }
             "retry_refund" => AdminCommand::RetryRefund,
+            "paid_by_hand" => AdminCommand::PaidByHand { reference: self.reference },
             "close" => AdminCommand::Close { note },
             other => return Err(format!("'{other}' is not an action on a return")),
         })
@@ -489,6 +496,8 @@ mod tests {
         assert_eq!(form("authorize").command(), Ok(AdminCommand::Authorize { note: "n".to_owned() }));
         assert_eq!(form("retry_refund").command(), Ok(AdminCommand::RetryRefund));
         assert_eq!(form("refund").command(), Ok(AdminCommand::Refund { reference: None }));
+        let by_hand = AdminActionForm { reference: "TRF-9".to_owned(), ..form("paid_by_hand") };
+        assert_eq!(by_hand.command(), Ok(AdminCommand::PaidByHand { reference: "TRF-9".to_owned() }));
         let inspect = AdminActionForm { items: vec![item(3, "damaged", "scrap", "")], ..form("inspect") };
         let expected = InspectedItem { item_id: 3, condition: Condition::Damaged, disposition: Disposition::Scrap };
         assert_eq!(inspect.command(), Ok(AdminCommand::Inspect { items: vec![expected], note: "n".to_owned() }));

@@ -166,6 +166,21 @@ pub async fn mark_paid(tx: &mut Tx, id: i64, reference: &str, now_ms: i64) -> Re
     Ok(paid.rows_affected() == 1)
 }
 
+/// A card refund the provider refused for good becomes a manual one, paid with `reference`;
+/// false when the return has no such refund.
+pub async fn paid_by_hand(tx: &mut Tx, return_id: i64, reference: &str, now_ms: i64) -> Result<bool, AppError> {
+    let paid = sqlx::query(
+        "UPDATE refunds SET payout = 'manual', status = 'paid', reference = $1, paid_at = $2, next_attempt_at = NULL \
+         WHERE return_id = $3 AND payout = 'card' AND status = 'failed'",
+    )
+    .bind(reference)
+    .bind(now_ms)
+    .bind(return_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(paid.rows_affected() == 1)
+}
+
 async fn mark_failed(db: &Db, id: i64, attempts: i64, reason: &str) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE refunds SET status = 'failed', attempts = $1, last_error = $2, next_attempt_at = NULL \

@@ -824,6 +824,7 @@ pub async fn command(
                 return Err(AppError::Conflict("this return has no pending or failed refund to retry".to_owned()));
             }
         }
+        AdminCommand::PaidByHand { reference } => paid_by_hand(tx_ref, &mut ret, who, &reference, now).await?,
         AdminCommand::Close { note } => close(tx_ref, &mut ret, who, note.trim(), now).await?,
     }
     tx.commit().await?;
@@ -897,6 +898,32 @@ async fn approve(
     for a in approved {
         store::set_approved(tx, a.item_id, a.quantity).await?;
     }
+    Ok(())
+}
+
+/// A card refund the provider refused for good, paid another way: only then, never while the
+/// provider may still pay it (pending), so it is not paid twice.
+async fn paid_by_hand(
+    tx: &mut Tx,
+    ret: &mut StoredReturn,
+    who: Who,
+    reference: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    let reference = reference.trim();
+    if reference.is_empty() || reference.chars().count() > 120 {
+        return Err(AppError::Invalid(
+            "enter the reference of the payout (bank transfer, cash), at most 120 characters".to_owned(),
+        ));
+    }
+    if !refunds::paid_by_hand(tx, ret.id, reference, now).await? {
+        return Err(AppError::Conflict(
+            "only a card refund the payment provider refused can be paid by hand; retry a pending one".to_owned(),
+        ));
+    }
+    let note = format!("refunded by hand ({reference})");
+    apply(tx, ret, Action::RefundPaid, Who { actor: Actor::System, id: who.id }, &note, now).await?;
+    metrics::counter!("refunds_total", "method" => "manual", "outcome" => "paid").increment(1);
     Ok(())
 }
 

@@ -526,6 +526,44 @@ async fn failing_refunds_open_the_breaker_and_an_admin_retries_a_pending_one_at_
 }
 
 #[tokio::test]
+async fn a_card_refund_the_provider_refuses_for_good_is_paid_by_hand_with_a_reference() {
+    use app::payments::faults::FaultSettings;
+    let uploads = Uploads::new();
+    let (provider, url) = crate::support::standalone_provider().await;
+    let app = returns_shop(&uploads, &[("PAYMENT_PROVIDER_URL", url.as_str())]).await;
+    let lamp = app.product("Lamp", 4_000, 10).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let ops = admin(&app).await;
+    let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+
+    // While it is pending, it may still be paid by the provider: not by hand.
+    provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
+    assert_eq!(admin_act(&app, &ops, id, "refund", json!({})).await.0, StatusCode::OK);
+    let (status, refused) = admin_act(&app, &ops, id, "paid_by_hand", json!({ "reference": "TRF-1" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    // The simulated provider refuses a refund for good only when it names no charge: the card
+    // account closed, as far as this shop can tell.
+    let cleared = format!("UPDATE refunds SET charge_reference = ' ' WHERE return_id = {id} RETURNING 0 AS n");
+    app.scalar(&cleared).await;
+    provider.set_faults(FaultSettings::default());
+    let path = format!("/api/admin/returns/{id}");
+    crate::support::wait_until("the refund to fail", std::time::Duration::from_secs(20), || async {
+        get_json(&app, &ops, &path).await["refund"]["state"] == "failed"
+    })
+    .await;
+
+    let (status, missing) = admin_act(&app, &ops, id, "paid_by_hand", json!({ "reference": " " })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{missing}");
+    let (status, paid) = admin_act(&app, &ops, id, "paid_by_hand", json!({ "reference": "TRF-2026-0042" })).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    assert_eq!(
+        (paid["summary"]["status"].clone(), paid["refund"]["payout"].clone(), paid["refund"]["reference"].clone()),
+        (json!("refunded"), json!("manual"), json!("TRF-2026-0042"))
+    );
+    assert_eq!(provider.refunds_made(), 0, "nothing was paid through the provider");
+}
+
+#[tokio::test]
 async fn heavy_returners_wait_for_review_and_a_rejection_tells_the_customer_why() {
     let uploads = Uploads::new();
     let app = returns_shop(&uploads, &[("RETURNS_REVIEW_AFTER_RETURNS", "1")]).await;

@@ -14,7 +14,7 @@ use super::common::{
     ShipmentInfo, Timeline,
 };
 use crate::returns::model::{
-    Action, Condition, Disposition, RefundMethod, RefundState, ReturnDetail, ReturnItem, ReturnStatus,
+    Action, Condition, Disposition, Payout, RefundMethod, RefundState, ReturnDetail, ReturnItem, ReturnStatus,
 };
 use crate::returns::server_fns::{admin_return, AdminReturnAction};
 use crate::time::display_utc;
@@ -109,12 +109,14 @@ fn AdminActions(detail: ReturnDetail, command: ServerAction<AdminReturnAction>) 
     let stuck = |state: Option<RefundState>| matches!(state, Some(RefundState::Pending | RefundState::Failed));
     let card_payment = detail.exchange.as_ref().and_then(|e| e.card_payment.as_ref());
     let retry = stuck(detail.refund.as_ref().map(|r| r.state)) || stuck(card_payment.and_then(|p| p.back_state));
+    let refused = detail.refund.as_ref().is_some_and(|r| r.state == RefundState::Failed && r.payout == Payout::Card);
     let forms: Vec<AnyView> = detail
         .actions
         .iter()
         .filter_map(|action| action_form(*action, id, &detail.items, command))
         .chain((status == ReturnStatus::Approved).then(|| view! { <RefundForm id manual command/> }.into_any()))
         .chain(retry.then(|| view! { <ActionShell id action="retry_refund" testid="retry" command><Submit label="Retry refund now" command/></ActionShell> }.into_any()))
+        .chain(refused.then(|| view! { <PaidByHandForm id command/> }.into_any()))
         .collect();
     if forms.is_empty() {
         return view! { <p class="muted" data-testid="no-actions">"Nothing to do now: the return waits for the customer or the shop."</p> }.into_any();
@@ -251,6 +253,18 @@ fn ApproveForm(id: i64, items: Vec<ReturnItem>, command: ServerAction<AdminRetur
             </fieldset>
             <NoteField/>
             <Submit label="Approve" command/>
+        </ActionShell>
+    }
+}
+
+/// A card refund the provider refused for good, paid by the shop another way.
+#[component]
+fn PaidByHandForm(id: i64, command: ServerAction<AdminReturnAction>) -> impl IntoView {
+    view! {
+        <ActionShell id action="paid_by_hand" testid="paid-by-hand" command>
+            <label class="inline">"Paid another way (bank transfer, cash): reference " <input type="text" name="form[reference]"
+                required=true maxlength="120" data-testid="paid-by-hand-reference"/></label>
+            <Submit label="Mark refunded by hand" command/>
         </ActionShell>
     }
 }
