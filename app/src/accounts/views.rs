@@ -128,7 +128,6 @@ fn AccountForms(username: String) -> impl IntoView {
                 <button type="submit" disabled=move || everywhere.pending().get()>"Log out everywhere"</button>
             </ActionForm>
             <ActionError value=everywhere.value()/>
-            <crate::store_credit::views::StoreCreditSection/>
         </section>
     }
 }

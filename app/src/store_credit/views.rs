@@ -1,6 +1,6 @@
-//! The store credit on the account page: the balance, what it pays, and every entry of the
-//! ledger with its reason and link (a return or an order). Server-rendered, so it reads
-//! without the WASM.
+//! The store credit on the account page (the shell puts it below the account's forms): the
+//! balance, what it pays, and every entry of the ledger with its reason and link (a return or
+//! an order). Server-rendered, so it reads without the WASM; nothing for a visitor.
 
 use leptos::prelude::*;
 
@@ -13,10 +13,11 @@ use domain::returns::credit::{CreditAccount, CreditEntry};
 pub fn StoreCreditSection() -> impl IntoView {
     let account = Resource::new(|| (), |_| store_credit());
     view! {
-        <h2>"Store credit"</h2>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| ()>
             {move || account.get().map(|result| match result {
-                Ok(account) => view! { <Ledger account/> }.into_any(),
+                Ok(account) => view! { <section class="panel auth"><h2>"Store credit"</h2><Ledger account/></section> }.into_any(),
+                // The account page asks a visitor to log in.
+                Err(err) if err.status == 401 => ().into_any(),
                 Err(err) => view! { <p class="alert alert-error" role="alert">{err.message}</p> }.into_any(),
             })}
         </Transition>

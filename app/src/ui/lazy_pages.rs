@@ -17,6 +17,7 @@ use crate::flash_sales::admin_views::AdminProductsPage;
 use crate::fulfilment::views::{AdminOrderPage, AdminOrdersPage, OrderPage};
 use crate::orders::views::OrdersPage;
 use crate::returns::views::{AdminReturnPage, AdminReturnsPage, NewReturnPage, ReturnPage, ReturnsPage};
+use crate::store_credit::views::StoreCreditSection;
 
 /// A lazily loaded route showing one page component (the page loads its own data).
 macro_rules! lazy_page {
@@ -36,7 +37,16 @@ macro_rules! lazy_page {
     };
 }
 
-lazy_page!(LazyAccount shows AccountPage);
+/// The account's forms with the customer's store credit below them.
+#[component]
+fn AccountWithCredit() -> impl IntoView {
+    view! {
+        <AccountPage/>
+        <StoreCreditSection/>
+    }
+}
+
+lazy_page!(LazyAccount shows AccountWithCredit);
 lazy_page!(LazyOrders shows OrdersPage);
 lazy_page!(LazyReceipt shows OrderPage);
 lazy_page!(LazyAdminUsers shows AdminUsersPage);
