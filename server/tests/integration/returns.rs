@@ -542,9 +542,17 @@ async fn a_card_refund_the_provider_refuses_for_good_is_paid_by_hand_with_a_refe
     let (status, refused) = admin_act(&app, &ops, id, "paid_by_hand", json!({ "reference": "TRF-1" })).await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     // The simulated provider refuses a refund for good only when it names no charge: the card
-    // account closed, as far as this shop can tell.
-    let cleared = format!("UPDATE refunds SET charge_reference = ' ' WHERE return_id = {id} RETURNING 0 AS n");
-    app.scalar(&cleared).await;
+    // account closed, as far as this shop can tell. Changed between two runs of the worker (not
+    // claimed), and moving `next_attempt_at` so a run that read the row before cannot claim it.
+    let cleared = format!(
+        "UPDATE refunds SET charge_reference = ' ', next_attempt_at = next_attempt_at + 1 \
+         WHERE return_id = {id} AND owner = ''"
+    );
+    crate::support::wait_until("the refund to be changed between runs", std::time::Duration::from_secs(10), || async {
+        let changed = sqlx::query(&cleared).execute(app.db.write()).await.expect("update");
+        changed.rows_affected() == 1
+    })
+    .await;
     provider.set_faults(FaultSettings::default());
     let path = format!("/api/admin/returns/{id}");
     crate::support::wait_until("the refund to fail", std::time::Duration::from_secs(20), || async {
