@@ -2,7 +2,7 @@
 //! are read into typed structs and mapped into the domain's `CurrentUser` / `UserSummary`.
 
 use super::model::{CurrentUser, Role, UserSummary};
-use crate::platform::{AppError, Db};
+use crate::platform::{AppError, Db, Tx};
 
 /// The one column list a `CurrentUser` is read from (table alias `u`).
 macro_rules! user_columns {
@@ -59,6 +59,14 @@ impl SummaryRow {
 
 fn role_of(text: &str) -> Result<Role, AppError> {
     Role::parse(text).ok_or_else(|| AppError::internal(format!("unknown role in database: {text}")))
+}
+
+/// Locks the user's row until `tx` ends: what one customer does at a time (a return request
+/// counted against the customer's history, a photo counted against the limit) waits here. A
+/// column that is not a key is touched, so nothing referencing the user is checked again.
+pub async fn lock(tx: &mut Tx, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET role = role WHERE id = $1").bind(user_id).execute(&mut **tx).await?;
+    Ok(())
 }
 
 pub async fn username_taken(db: &Db, username: &str) -> Result<bool, AppError> {

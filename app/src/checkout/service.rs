@@ -173,7 +173,7 @@ fn check_key(key: Option<&str>) -> Result<(), AppError> {
 fn credit_alone(request: &CheckoutRequest) -> bool {
     let blank = |field: &Option<String>| field.as_deref().is_none_or(|v| v.trim().is_empty());
     request.use_store_credit
-        && request.payment_method == PaymentMethod::Card.as_str()
+        && PaymentMethod::parse(&request.payment_method) == Some(PaymentMethod::Card)
         && blank(&request.card_number)
         && blank(&request.card_expiry)
 }

@@ -15,11 +15,17 @@ use domain::orders::PaymentMethod;
 pub struct CheckoutState {
     pub action: ServerAction<Checkout>,
     pub payment_method: RwSignal<PaymentMethod>,
+    /// "Use my store credit": on unless the customer unticks it (kept across redraws).
+    pub use_credit: RwSignal<bool>,
 }
 
 /// Puts the page's `CheckoutState` into context (after `provide_cart`).
 pub fn provide_checkout() -> CheckoutState {
-    let state = CheckoutState { action: ServerAction::new(), payment_method: RwSignal::new(PaymentMethod::Card) };
+    let state = CheckoutState {
+        action: ServerAction::new(),
+        payment_method: RwSignal::new(PaymentMethod::Card),
+        use_credit: RwSignal::new(true),
+    };
     provide_context(state);
     state
 }
@@ -101,7 +107,7 @@ fn CheckoutForm(checkout_key: String, blocker: Option<String>, credit: StoreCred
                 <legend>"Payment"</legend>
                 <PaymentChoice method choice=PaymentMethod::Card label=" Card" testid="pay-card"/>
                 <PaymentChoice method choice=PaymentMethod::Cash label=" Cash on delivery" testid="pay-cash"/>
-                {(credit.balance_cents > 0).then(|| view! { <UseStoreCredit credit/> })}
+                {(credit.balance_cents > 0).then(|| view! { <UseStoreCredit credit on=state.use_credit/> })}
                 <Show when=move || method.get() == PaymentMethod::Card>
                     <label>"Card number"
                         <input type="text" name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" data-testid="card-number"/>
@@ -120,9 +126,10 @@ fn CheckoutForm(checkout_key: String, blocker: Option<String>, credit: StoreCred
 }
 
 /// "Use my store credit": it pays first, the card or cash the rest; a card may be left empty
-/// when the credit covers the whole order. A checkbox the plain form posts too.
+/// when the credit covers the whole order. A checkbox the plain form posts too, ticked unless
+/// the customer unticks it, so a refused attempt does not lose it.
 #[component]
-fn UseStoreCredit(credit: StoreCreditOffer) -> impl IntoView {
+fn UseStoreCredit(credit: StoreCreditOffer, on: RwSignal<bool>) -> impl IntoView {
     let covers = credit.balance_cents >= credit.total_cents;
     let hint = if covers {
         "It covers this order: no card is needed."
@@ -131,7 +138,8 @@ fn UseStoreCredit(credit: StoreCreditOffer) -> impl IntoView {
     };
     view! {
         <label class="inline" data-testid="use-store-credit">
-            <input type="checkbox" name="use_store_credit" value="true" data-testid="use-store-credit-box"/>
+            <input type="checkbox" name="use_store_credit" value="true" data-testid="use-store-credit-box"
+                checked=on.get_untracked() prop:checked=move || on.get() on:change=move |ev| on.set(event_target_checked(&ev))/>
             {format!(" Use my store credit ({})", domain::money::format_cents(credit.balance_cents))}
         </label>
         <p class="field-hint">{hint}</p>

@@ -317,6 +317,8 @@ pub async fn create(state: &AppState, customer: &Customer, request: NewReturn) -
     if !crate::orders::store::lock_placed_by(&mut tx, request.order_id, customer.id()).await? {
         return Err(order_not_found());
     }
+    // The customer's history (abuse limits, products kept) is counted one request at a time.
+    crate::accounts::store::lock(&mut tx, customer.id()).await?;
     let order = store::order_for_return(&mut tx, request.order_id).await?.ok_or_else(order_not_found)?;
     policy.eligibility(&order.facts(), now).map_err(invalid)?;
     policy.check_items(&order.facts(), &units).map_err(invalid)?;
@@ -997,7 +999,10 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
 async fn timeline(state: &AppState, id: i64, viewer: Actor) -> Result<Vec<ReturnEvent>, AppError> {
     let mut events = store::events(&state.db, id).await?;
     if viewer != Actor::Admin {
-        events.iter_mut().for_each(|e| e.actor_name = None);
+        events.iter_mut().for_each(|e| {
+            e.actor_name = None;
+            e.actor_id = None;
+        });
     }
     Ok(events)
 }

@@ -595,7 +595,7 @@ pub async fn count_photos(db: &Db, user_id: i64, return_id: Option<i64>) -> Resu
 /// under PostgreSQL's READ COMMITTED two uploads would otherwise both count the same photos.
 pub async fn insert_photo(db: &Db, photo: &StoredPhoto, max: i64) -> Result<bool, AppError> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(photo.owner_id).execute(&mut *tx).await?;
+    crate::accounts::store::lock(&mut tx, photo.owner_id).await?;
     let inserted = sqlx::query(
         "INSERT INTO return_photos (id, user_id, return_id, kind, bytes, uploaded_at) \
          SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT COUNT(*) FROM return_photos WHERE user_id = $2 AND \

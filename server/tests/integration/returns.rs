@@ -608,6 +608,8 @@ async fn heavy_returners_wait_for_review_and_a_rejection_tells_the_customer_why(
         events.into_iter().find(|e| e["to"] == "rejected").map(|e| (e["actor"].clone(), e["actor_name"].clone()))
     };
     assert_eq!(rejected(&seen), Some((json!("admin"), Value::Null)));
+    let ids: Vec<Value> = seen["timeline"].as_array().into_iter().flatten().map(|e| e["actor_id"].clone()).collect();
+    assert!(ids.iter().all(Value::is_null), "no user ids for the customer: {ids:?}");
     let console = get_json(&app, &ops, &format!("/api/admin/returns/{id}")).await;
     assert_eq!(rejected(&console), Some((json!("admin"), json!("ops"))));
     // The rejected return's unit may be claimed again.
@@ -778,6 +780,36 @@ async fn a_product_kept_in_a_return_waiting_for_review_is_not_kept_again() {
     assert_eq!((first["keep_it"].clone(), first["summary"]["status"].clone()), (json!(true), json!("requested")));
     let (_, second) = create(&app, &alice, &body).await;
     assert_eq!(second["keep_it"], false, "the pen is kept once, by the return waiting for review: {second}");
+}
+
+#[tokio::test]
+async fn two_requests_at_once_keep_a_product_once() {
+    let uploads = Uploads::new();
+    let app = returns_shop(&uploads, &[]).await;
+    let pen = app.product("Pen", 900, 20).await;
+    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
+    let mut bodies = Vec::new();
+    for _ in 0..4 {
+        let order = paid_order(&app, &alice, &[(pen, 1)]).await;
+        let line = lines_of(&app, &alice, order).await[0].0;
+        bodies.push(request(order, &[(line, 1)], "no_longer_wanted", "store_credit"));
+    }
+    let mut racing = tokio::task::JoinSet::new();
+    for body in bodies {
+        let (url, client) = (app.url("/api/returns"), alice.clone());
+        racing.spawn(async move {
+            let answer = client.post(url).json(&body).send().await.expect("create");
+            let status = answer.status();
+            (status, answer.json::<Value>().await.expect("json")["keep_it"].clone())
+        });
+    }
+    let mut kept = 0;
+    while let Some(answer) = racing.join_next().await {
+        let (status, keep_it) = answer.expect("task");
+        assert_eq!(status, StatusCode::CREATED);
+        kept += usize::from(keep_it == json!(true));
+    }
+    assert_eq!(kept, 1, "the pen is kept once however the requests interleave");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1165,6 +1197,7 @@ async fn store_credit_shows_on_the_account_page_and_pays_alone_at_checkout_witho
     add_ok(&app, &alice, mug, 1).await;
     let (_, shop) = crate::no_javascript::html(&app, &alice, "/").await;
     assert!(shop.contains(r#"name="use_store_credit""#) && shop.contains("Use my store credit ($39.60)"), "{shop}");
+    assert!(shop.contains(r#"data-testid="use-store-credit-box" checked"#), "ticked until unticked: {shop}");
     let form = [
         ("payment_method", "card"),
         ("card_number", ""),
