@@ -21,6 +21,9 @@ pub const STEPS: [&str; 6] = ["Order", "Items", "Reason", "Photos", "Refund", "R
 pub struct WizardData {
     pub config: ReturnsConfig,
     pub orders: Vec<ReturnableOrder>,
+    /// The server's clock when the page was made: the wizard checks each order's return window
+    /// against it with the domain's rule (the server checks again, with its clock, on submit).
+    pub now_ms: i64,
 }
 
 /// A half-finished return.
@@ -105,12 +108,17 @@ impl WizardData {
     pub fn order(&self, id: Option<i64>) -> Option<&ReturnableOrder> {
         id.and_then(|id| self.orders.iter().find(|o| o.order_id == id))
     }
+
+    /// Why `order` cannot be returned, by the policy's rule (paid, in its window, units left).
+    pub fn ineligible(&self, order: &ReturnableOrder) -> Option<String> {
+        self.config.policy.eligibility(&facts(order), self.now_ms).err().map(|e| e.to_string())
+    }
 }
 
-/// The order as the policy sees it (eligibility itself was decided by the server).
+/// The order as the policy sees it.
 pub fn facts(order: &ReturnableOrder) -> OrderFacts {
     OrderFacts {
-        paid: order.ineligible.is_none(),
+        paid: order.paid,
         ordered_at_ms: order.created_at_ms,
         delivered_at_ms: order.delivered_at_ms,
         lines: order.lines.iter().map(line_facts).collect(),
@@ -134,7 +142,7 @@ pub fn step_problem(step: usize, draft: &Draft, data: &WizardData) -> Option<Str
     match step {
         1 => match order {
             None => Some("Choose the order to return items from.".to_owned()),
-            Some(o) => o.ineligible.clone(),
+            Some(o) => data.ineligible(o),
         },
         2 => {
             let order = order?;
@@ -355,6 +363,7 @@ mod tests {
             created_at_ms: 0,
             delivered_at_ms: None,
             total_cents: 7_500,
+            paid: true,
             ineligible: None,
             window_ends_at_ms: 0,
             lines: vec![line],
@@ -362,7 +371,20 @@ mod tests {
         WizardData {
             config: ReturnsConfig { policy: ReturnPolicy::default(), upload_url: "/api/returns/photos".to_owned() },
             orders: vec![order],
+            now_ms: 1_000,
         }
+    }
+
+    #[test]
+    fn the_order_step_runs_the_window_and_payment_rules_with_the_pages_clock() {
+        let mut data = data();
+        let d = Draft::for_order(1);
+        assert_eq!(step_problem(1, &d, &data), None);
+        data.now_ms = 31 * domain::returns::policy::DAY_MS;
+        assert_eq!(step_problem(1, &d, &data).as_deref(), Some("the 30-day return window for this order has passed"));
+        data.now_ms = 1_000;
+        data.orders[0].paid = false;
+        assert_eq!(step_problem(1, &d, &data).as_deref(), Some("this order is not paid yet, so it cannot be returned"));
     }
 
     #[test]

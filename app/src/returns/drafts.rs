@@ -112,7 +112,11 @@ pub async fn discard(state: &AppState, customer: &Customer) -> Result<(), AppErr
 }
 
 async fn wizard_data(state: &AppState, customer: &Customer) -> Result<WizardData, AppError> {
-    Ok(WizardData { config: service::config(state), orders: service::returnable_orders(state, customer).await? })
+    Ok(WizardData {
+        config: service::config(state),
+        orders: service::returnable_orders(state, customer).await?,
+        now_ms: now_ms(),
+    })
 }
 
 async fn read(db: &Db, user_id: i64) -> Result<Option<Draft>, AppError> {

@@ -17,6 +17,7 @@ pub struct ReturnableOrder {
     pub created_at_ms: i64,
     pub delivered_at_ms: Option<i64>,
     pub total_cents: i64,
+    pub paid: bool,
     /// `None` when the order can be returned; otherwise why not, in the customer's words.
     pub ineligible: Option<String>,
     /// When the return window closes (from delivery, else from the order date).

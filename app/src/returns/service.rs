@@ -112,6 +112,7 @@ fn returnable_order(policy: &ReturnPolicy, order: &OrderForReturn, now: i64) -> 
         created_at_ms: order.created_at_ms,
         delivered_at_ms: order.delivered_at_ms,
         total_cents: order.total_cents,
+        paid: facts.paid,
         ineligible: policy.eligibility(&facts, now).err().map(|e| e.to_string()),
         window_ends_at_ms: policy.window_ends_at(&facts),
         lines: order

@@ -47,7 +47,7 @@ pub fn OrderStep() -> impl IntoView {
 fn OrderChoice(order: ReturnableOrder) -> impl IntoView {
     let ctx = use_wizard();
     let id = order.order_id;
-    let ineligible = order.ineligible.clone();
+    let ineligible = ctx.data.with_value(|data| data.ineligible(&order));
     let disabled = ineligible.is_some();
     let choose = move |_| ctx.draft.update(|d| d.choose_order(id));
     let checked = move || ctx.draft.with(|d| d.order_id == Some(id));
