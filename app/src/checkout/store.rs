@@ -313,10 +313,17 @@ async fn record_order(tx: &mut Tx, r: &Reservation<'_>) -> Result<Reserved, AppE
 /// conditional debit; false when the balance is smaller now). Its lock comes after the
 /// products', as in every transaction that takes both.
 async fn spend_credit(tx: &mut Tx, r: &Reservation<'_>, order_id: i64) -> Result<bool, AppError> {
-    use crate::store_credit::store::{self as credit, Links};
+    use crate::store_credit::store::{self as credit, Change, Links};
     use domain::returns::credit::CreditReason;
     let links = Links { return_id: None, order_id: Some(order_id) };
-    credit::debit(tx, r.user_id, r.split.credit_cents, CreditReason::Checkout, links, "", r.now_ms).await
+    let change = Change {
+        user_id: r.user_id,
+        amount_cents: r.split.credit_cents,
+        reason: CreditReason::Checkout,
+        links,
+        note: "",
+    };
+    credit::debit(tx, &change, r.now_ms).await
 }
 
 /// Takes the key for this attempt; false when it is already taken (and not expired). An

@@ -14,7 +14,7 @@ use super::store::{self, NewEvent, NewReturnRow, OrderForReturn, StoredItem, Sto
 use crate::accounts::guard::{Admin, Customer};
 use crate::catalog;
 use crate::platform::{now_ms, AppError, AppState, Tx};
-use crate::store_credit::store::{self as credit, Links};
+use crate::store_credit::store::{self as credit, Change, Links};
 use domain::returns::inspection::{check_review, units_to_restock, ReviewedItem};
 use domain::returns::policy::{CustomerHistory, KeepItItem, DAY_MS};
 use domain::returns::refund::{
@@ -613,12 +613,13 @@ async fn pay_credit_parts(
 ) -> Result<(), AppError> {
     let links = Links { return_id: Some(ret.id), order_id: None };
     let rma = ret.rma_number.clone().unwrap_or_else(|| format!("return {}", ret.id));
-    credit::credit(tx, ret.user_id, plan.credit_cents, CreditReason::Refund, links, &rma, now).await?;
-    credit::credit(tx, ret.user_id, bonus, CreditReason::Bonus, links, &rma, now).await?;
+    let change = |amount_cents, reason| Change { user_id: ret.user_id, amount_cents, reason, links, note: &rma };
+    credit::credit(tx, &change(plan.credit_cents, CreditReason::Refund), now).await?;
+    credit::credit(tx, &change(bonus, CreditReason::Bonus), now).await?;
     let exchange = plan.exchange;
-    credit::credit(tx, ret.user_id, exchange.credit_cents, CreditReason::ExchangeDifference, links, &rma, now).await?;
+    credit::credit(tx, &change(exchange.credit_cents, CreditReason::ExchangeDifference), now).await?;
     let owed = exchange.debit_cents;
-    if owed > 0 && !credit::debit(tx, ret.user_id, owed, CreditReason::ExchangeDifference, links, &rma, now).await? {
+    if owed > 0 && !credit::debit(tx, &change(owed, CreditReason::ExchangeDifference), now).await? {
         return Err(AppError::Invalid(format!(
             "the replacement costs {} more than the refund and the customer's store credit is not enough",
             domain::money::format_cents(owed)

@@ -14,6 +14,17 @@ pub struct Links {
     pub order_id: Option<i64>,
 }
 
+/// One change of a customer's credit, as its ledger entry records it: how much (a positive
+/// amount; `debit` takes it away), why, what it belongs to, and a note.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
+    pub user_id: i64,
+    pub amount_cents: i64,
+    pub reason: CreditReason,
+    pub links: Links,
+    pub note: &'a str,
+}
+
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: i64,
@@ -61,41 +72,28 @@ pub async fn account(db: &Db, user_id: i64) -> Result<CreditAccount, AppError> {
     Ok(CreditAccount { balance_cents: balance(db, user_id).await?, entries })
 }
 
-async fn entry(
-    tx: &mut Tx,
-    user_id: i64,
-    amount_cents: i64,
-    reason: CreditReason,
-    links: Links,
-    note: &str,
-    now_ms: i64,
-) -> Result<(), AppError> {
+/// The ledger entry of `change`, signed: `amount_cents` is what the balance moved by.
+async fn entry(tx: &mut Tx, change: &Change<'_>, amount_cents: i64, now_ms: i64) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO store_credit_entries (user_id, amount_cents, reason, return_id, order_id, note, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(user_id)
+    .bind(change.user_id)
     .bind(amount_cents)
-    .bind(reason.as_str())
-    .bind(links.return_id)
-    .bind(links.order_id)
-    .bind(note)
+    .bind(change.reason.as_str())
+    .bind(change.links.return_id)
+    .bind(change.links.order_id)
+    .bind(change.note)
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Adds `amount_cents` (> 0) to the customer's credit with its ledger entry.
-pub async fn credit(
-    tx: &mut Tx,
-    user_id: i64,
-    amount_cents: i64,
-    reason: CreditReason,
-    links: Links,
-    note: &str,
-    now_ms: i64,
-) -> Result<(), AppError> {
+/// Adds the change's amount to the customer's credit with its ledger entry (nothing when it is
+/// not positive).
+pub async fn credit(tx: &mut Tx, change: &Change<'_>, now_ms: i64) -> Result<(), AppError> {
+    let (user_id, amount_cents) = (change.user_id, change.amount_cents);
     if amount_cents <= 0 {
         return Ok(());
     }
@@ -109,20 +107,13 @@ pub async fn credit(
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
-    entry(tx, user_id, amount_cents, reason, links, note, now_ms).await
+    entry(tx, change, amount_cents, now_ms).await
 }
 
-/// Takes `amount_cents` (> 0) from the customer's credit; false (nothing changed) when the
+/// Takes the change's amount from the customer's credit; false (nothing changed) when the
 /// balance is smaller. Locks the customer's account row until `tx` ends.
-pub async fn debit(
-    tx: &mut Tx,
-    user_id: i64,
-    amount_cents: i64,
-    reason: CreditReason,
-    links: Links,
-    note: &str,
-    now_ms: i64,
-) -> Result<bool, AppError> {
+pub async fn debit(tx: &mut Tx, change: &Change<'_>, now_ms: i64) -> Result<bool, AppError> {
+    let (user_id, amount_cents) = (change.user_id, change.amount_cents);
     if amount_cents <= 0 {
         return Ok(true);
     }
@@ -138,7 +129,7 @@ pub async fn debit(
     if taken.rows_affected() != 1 {
         return Ok(false);
     }
-    entry(tx, user_id, -amount_cents, reason, links, note, now_ms).await?;
+    entry(tx, change, -amount_cents, now_ms).await?;
     Ok(true)
 }
 
@@ -153,5 +144,6 @@ pub async fn give_back_checkout(tx: &mut Tx, user_id: i64, order_id: i64, now_ms
     .fetch_one(&mut **tx)
     .await?;
     let links = Links { return_id: None, order_id: Some(order_id) };
-    credit(tx, user_id, spent, CreditReason::CheckoutReversed, links, "", now_ms).await
+    let change = Change { user_id, amount_cents: spent, reason: CreditReason::CheckoutReversed, links, note: "" };
+    credit(tx, &change, now_ms).await
 }
