@@ -80,6 +80,27 @@ impl Shop {
     }
 }
 
+/// Submits `body` in the background with the provider answering slowly (`faults`), waits until
+/// the charge `reached` it, then starts a second server on the same database and crashes the
+/// first, which never answers. Returns the second server and the provider, healed.
+async fn crash_while_charging(
+    shop: Shop,
+    body: Value,
+    faults: FaultSettings,
+    reached: impl Fn(&SimulatedProvider) -> bool,
+) -> (TestApp, Arc<SimulatedProvider>) {
+    shop.provider.set_faults(faults);
+    let (url, client) = (shop.app.url("/api/returns"), shop.alice.clone());
+    let in_flight = tokio::spawn(async move { client.post(url).json(&body).send().await.map(|r| r.status()) });
+    wait_until("the charge to reach the provider", Duration::from_secs(5), || async { reached(&shop.provider) }).await;
+    let restarted = shop.app.restart().await;
+    let Shop { app: first, provider, .. } = shop;
+    first.crash();
+    provider.set_faults(FaultSettings::default());
+    assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
+    (restarted, provider)
+}
+
 fn with_card(mut body: Value, number: &str) -> Value {
     body["card_number"] = json!(number);
     body["card_expiry"] = json!("12/2099");
@@ -217,18 +238,9 @@ async fn a_crash_while_the_difference_is_charged_is_settled_from_the_providers_r
     let charges_before = shop.provider.charges_made();
 
     // The provider charges at once but answers slowly; the server dies before the answer.
-    shop.provider.set_faults(FaultSettings { failure_rate: 0.0, latency_ms: 3_000 });
-    let (url, client) = (shop.app.url("/api/returns"), shop.alice.clone());
-    let in_flight = tokio::spawn(async move { client.post(url).json(&body).send().await.map(|r| r.status()) });
-    wait_until("the charge to reach the provider", Duration::from_secs(5), || async {
-        shop.provider.charges_made() == charges_before + 1
-    })
-    .await;
-    let restarted = shop.app.restart().await;
-    let Shop { app: first, provider, .. } = shop;
-    first.crash();
-    provider.set_faults(FaultSettings::default());
-    assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
+    let slow = FaultSettings { failure_rate: 0.0, latency_ms: 3_000 };
+    let charged = move |p: &SimulatedProvider| p.charges_made() == charges_before + 1;
+    let (restarted, provider) = crash_while_charging(shop, body, slow, charged).await;
     let id = restarted.scalar("SELECT id AS n FROM returns").await;
     assert_eq!(status_of(&restarted, id).await, "requested", "waiting for its payment");
 
@@ -279,19 +291,10 @@ async fn a_crash_while_a_failing_charge_is_answered_cancels_the_return_on_anothe
 
     // The provider fails the charge (nothing charged) but its answer is slow; the server dies
     // before it arrives.
-    shop.provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 3_000 });
     let requests_before = shop.provider.requests_received();
-    let (url, client) = (shop.app.url("/api/returns"), shop.alice.clone());
-    let in_flight = tokio::spawn(async move { client.post(url).json(&body).send().await.map(|r| r.status()) });
-    wait_until("the charge to reach the provider", Duration::from_secs(5), || async {
-        shop.provider.requests_received() > requests_before
-    })
-    .await;
-    let restarted = shop.app.restart().await;
-    let Shop { app: first, provider, .. } = shop;
-    first.crash();
-    provider.set_faults(FaultSettings::default());
-    assert!(in_flight.await.expect("task").is_err(), "the crashed server never answered");
+    let failing = FaultSettings { failure_rate: 1.0, latency_ms: 3_000 };
+    let asked = move |p: &SimulatedProvider| p.requests_received() > requests_before;
+    let (restarted, provider) = crash_while_charging(shop, body, failing, asked).await;
     assert_eq!(restarted.scalar("SELECT COUNT(*) AS n FROM exchange_payments WHERE status = 'charging'").await, 1);
 
     // The provider has no charge under the key: the shop cancels the return, saying why.

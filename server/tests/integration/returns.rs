@@ -442,16 +442,33 @@ async fn approved_return(app: &TestApp, customer: &Client, ops: &Client, product
     id
 }
 
-#[tokio::test]
-async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_heals() {
-    use app::payments::faults::FaultSettings;
+/// A shop paying through a simulated provider of the test's own (with `extra` settings), with
+/// its customer's approved return of a card-paid lamp ($40.00) to be refunded to the card.
+struct CardRefund {
+    _uploads: Uploads,
+    app: TestApp,
+    provider: std::sync::Arc<app::payments::provider::SimulatedProvider>,
+    ops: Client,
+    id: i64,
+}
+
+async fn card_refund(extra: &[(&str, &str)]) -> CardRefund {
     let uploads = Uploads::new();
     let (provider, url) = crate::support::standalone_provider().await;
-    let app = returns_shop(&uploads, &[("PAYMENT_PROVIDER_URL", url.as_str())]).await;
+    let mut env = vec![("PAYMENT_PROVIDER_URL", url.as_str())];
+    env.extend_from_slice(extra);
+    let app = returns_shop(&uploads, &env).await;
     let lamp = app.product("Lamp", 4_000, 10).await;
     let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
     let ops = admin(&app).await;
     let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+    CardRefund { _uploads: uploads, app, provider, ops, id }
+}
+
+#[tokio::test]
+async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_heals() {
+    use app::payments::faults::FaultSettings;
+    let CardRefund { _uploads, app, provider, ops, id } = card_refund(&[]).await;
 
     provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
     let (status, started) = admin_act(&app, &ops, id, "refund", json!({})).await;
@@ -490,19 +507,9 @@ async fn a_card_refund_waits_while_the_provider_fails_and_is_paid_once_when_it_h
 #[tokio::test]
 async fn failing_refunds_open_the_breaker_and_an_admin_retries_a_pending_one_at_once() {
     use app::payments::faults::FaultSettings;
-    let uploads = Uploads::new();
-    let (provider, url) = crate::support::standalone_provider().await;
     // Retries far apart (at least 5 s), the breaker opening at the first failure.
-    let env = [
-        ("PAYMENT_PROVIDER_URL", url.as_str()),
-        ("PAYMENT_JOB_BACKOFF_MS", "20000"),
-        ("BREAKER_CONSECUTIVE_FAILURES", "1"),
-    ];
-    let app = returns_shop(&uploads, &env).await;
-    let lamp = app.product("Lamp", 4_000, 10).await;
-    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
-    let ops = admin(&app).await;
-    let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+    let env = [("PAYMENT_JOB_BACKOFF_MS", "20000"), ("BREAKER_CONSECUTIVE_FAILURES", "1")];
+    let CardRefund { _uploads, app, provider, ops, id } = card_refund(&env).await;
     let opened_before = get_json(&app, &ops, "/api/admin/payment-provider").await["breaker"]["opened_total"].as_u64();
 
     provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
@@ -528,13 +535,7 @@ async fn failing_refunds_open_the_breaker_and_an_admin_retries_a_pending_one_at_
 #[tokio::test]
 async fn a_card_refund_the_provider_refuses_for_good_is_paid_by_hand_with_a_reference() {
     use app::payments::faults::FaultSettings;
-    let uploads = Uploads::new();
-    let (provider, url) = crate::support::standalone_provider().await;
-    let app = returns_shop(&uploads, &[("PAYMENT_PROVIDER_URL", url.as_str())]).await;
-    let lamp = app.product("Lamp", 4_000, 10).await;
-    let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
-    let ops = admin(&app).await;
-    let id = approved_return(&app, &alice, &ops, lamp, "original_payment").await;
+    let CardRefund { _uploads, app, provider, ops, id } = card_refund(&[]).await;
 
     // While it is pending, it may still be paid by the provider: not by hand.
     provider.set_faults(FaultSettings { failure_rate: 1.0, latency_ms: 0 });
