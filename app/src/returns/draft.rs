@@ -13,6 +13,7 @@ use crate::returns::model::{
     CardNumber, ItemRequest, NewReturn, Photo, Reason, RefundMethod, ReturnPolicy, ReturnableOrder, ReturnsConfig,
 };
 use domain::returns::policy::{LineFacts, OrderFacts};
+use domain::returns::refund::{estimate, RefundEstimate, RefundLine};
 
 pub const STEPS: [&str; 6] = ["Order", "Items", "Reason", "Photos", "Refund", "Review"];
 
@@ -113,6 +114,30 @@ impl WizardData {
     pub fn ineligible(&self, order: &ReturnableOrder) -> Option<String> {
         self.config.policy.eligibility(&facts(order), self.now_ms).err().map(|e| e.to_string())
     }
+}
+
+/// The refund `method` gives for the draft's items as they stand, by the domain's rule (the
+/// server's, which decides again when the return is refunded); `None` before an order and a
+/// reason are chosen.
+pub fn refund_for(draft: &Draft, data: &WizardData, method: RefundMethod) -> Option<RefundEstimate> {
+    let order = data.order(draft.order_id)?;
+    let reason = draft.reason?;
+    let lines: Vec<RefundLine> = order
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let units = draft.units(l.order_line_id);
+            (units > 0).then_some(RefundLine {
+                unit_paid_cents: l.unit_paid_cents,
+                line_quantity: l.quantity,
+                line_shipping_cents: l.shipping_cents,
+                line_duty_cents: l.duty_cents,
+                units,
+            })
+        })
+        .collect();
+    let policy = &data.config.policy;
+    Some(estimate(policy, reason, method, &lines, order.total_cents, order.refunded_before_cents))
 }
 
 /// The order as the policy sees it.
@@ -357,12 +382,15 @@ mod tests {
             claimed: 1,
             returnable: 2,
             unit_paid_cents: 2_500,
+            shipping_cents: 0,
+            duty_cents: 0,
         };
         let order = ReturnableOrder {
             order_id: 1,
             created_at_ms: 0,
             delivered_at_ms: None,
             total_cents: 7_500,
+            refunded_before_cents: 0,
             paid: true,
             ineligible: None,
             window_ends_at_ms: 0,
@@ -373,6 +401,22 @@ mod tests {
             orders: vec![order],
             now_ms: 1_000,
         }
+    }
+
+    #[test]
+    fn the_refund_is_worked_out_in_the_wizard_by_the_domains_rule() {
+        let mut data = data();
+        let mut d = Draft::for_order(1);
+        assert_eq!(refund_for(&d, &data, RefundMethod::StoreCredit), None, "no reason yet");
+        d.reason = Some(Reason::NoLongerWanted);
+        d.set_units(7, 2);
+        // Two lamps at $25.00, less the 10 % restocking fee; store credit adds a 10 % bonus.
+        let back = refund_for(&d, &data, RefundMethod::OriginalPayment).map(|e| e.total_cents);
+        assert_eq!(back, Some(4_500));
+        assert_eq!(refund_for(&d, &data, RefundMethod::StoreCredit).map(|e| e.total_cents), Some(4_950));
+        // Never more than what was paid minus earlier refunds.
+        data.orders[0].refunded_before_cents = 7_000;
+        assert_eq!(refund_for(&d, &data, RefundMethod::OriginalPayment).map(|e| e.refund_cents), Some(500));
     }
 
     #[test]

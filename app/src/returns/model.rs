@@ -17,6 +17,9 @@ pub struct ReturnableOrder {
     pub created_at_ms: i64,
     pub delivered_at_ms: Option<i64>,
     pub total_cents: i64,
+    /// What earlier returns refunded (the refund never exceeds what was paid minus this).
+    #[serde(default)]
+    pub refunded_before_cents: i64,
     pub paid: bool,
     /// `None` when the order can be returned; otherwise why not, in the customer's words.
     pub ineligible: Option<String>,
@@ -37,6 +40,11 @@ pub struct ReturnableLine {
     /// What a new return may take: min(bought − claimed, the policy's maximum).
     pub returnable: i64,
     pub unit_paid_cents: i64,
+    /// The line's shipping and duty (refunded in part when the shop is at fault, by policy).
+    #[serde(default)]
+    pub shipping_cents: i64,
+    #[serde(default)]
+    pub duty_cents: i64,
 }
 
 /// One line of a new return.

@@ -133,23 +133,48 @@ pub async fn insert(tx: &mut Tx, new: &NewRefund<'_>, now_ms: i64) -> Result<i64
     Ok(id)
 }
 
-/// What earlier returns of the order refunded (pending or paid): in total (money and credit,
-/// without bonuses), and to the card.
+/// What refunds count against an order's paid total (pending or paid: money and credit, without
+/// bonuses).
+macro_rules! refunded_total {
+    () => {
+        "CAST(COALESCE(SUM(amount_cents + credit_cents - bonus_cents), 0) AS BIGINT)"
+    };
+}
+
+/// What earlier returns of the order refunded: in total, and to the card.
 pub async fn refunded_before<'e>(
     conn: impl sqlx::Executor<'e, Database = sqlx::Any>,
     order_id: i64,
     except_return_id: i64,
 ) -> Result<(i64, i64), AppError> {
-    let row: (i64, i64) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(amount_cents + credit_cents - bonus_cents), 0) AS BIGINT) AS total, \
-         CAST(COALESCE(SUM(CASE WHEN payout = 'card' THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS card \
-         FROM refunds WHERE order_id = $1 AND return_id <> $2 AND status <> 'failed'",
-    )
+    let row: (i64, i64) = sqlx::query_as(concat!(
+        "SELECT ",
+        refunded_total!(),
+        " AS total, CAST(COALESCE(SUM(CASE WHEN payout = 'card' THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS card \
+         FROM refunds WHERE order_id = $1 AND return_id <> $2 AND status <> 'failed'"
+    ))
     .bind(order_id)
     .bind(except_return_id)
     .fetch_one(conn)
     .await?;
     Ok(row)
+}
+
+/// What each of the customer's orders has refunded (as `refunded_before` counts it), by order.
+pub async fn refunded_by_order(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+) -> Result<std::collections::HashMap<i64, i64>, AppError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(concat!(
+        "SELECT order_id, ",
+        refunded_total!(),
+        " AS total FROM refunds WHERE status <> 'failed' \
+         AND order_id IN (SELECT id FROM orders WHERE user_id = $1) GROUP BY order_id"
+    ))
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Marks the refund paid; false when it was not pending (already paid: nothing happens twice).

@@ -105,13 +105,14 @@ async fn own_order(state: &AppState, customer: &Customer, order_id: i64) -> Resu
     }
 }
 
-fn returnable_order(policy: &ReturnPolicy, order: &OrderForReturn, now: i64) -> ReturnableOrder {
+fn returnable_order(policy: &ReturnPolicy, order: &OrderForReturn, refunded: i64, now: i64) -> ReturnableOrder {
     let facts = order.facts();
     ReturnableOrder {
         order_id: order.id,
         created_at_ms: order.created_at_ms,
         delivered_at_ms: order.delivered_at_ms,
         total_cents: order.total_cents,
+        refunded_before_cents: refunded,
         paid: facts.paid,
         ineligible: policy.eligibility(&facts, now).err().map(|e| e.to_string()),
         window_ends_at_ms: policy.window_ends_at(&facts),
@@ -127,6 +128,8 @@ fn returnable_order(policy: &ReturnPolicy, order: &OrderForReturn, now: i64) -> 
                 claimed: l.claimed,
                 returnable: policy.returnable(f),
                 unit_paid_cents: l.unit_paid_cents,
+                shipping_cents: l.shipping_cents,
+                duty_cents: l.duty_cents,
             })
             .collect(),
     }
@@ -137,7 +140,12 @@ pub async fn returnable_orders(state: &AppState, customer: &Customer) -> Result<
     let now = now_ms();
     let mut conn = state.db.read().acquire().await?;
     let orders = store::orders_for_return_of(&mut conn, customer.id()).await?;
-    Ok(orders.iter().map(|order| returnable_order(&state.returns.policy, order, now)).collect())
+    let refunded = refunds::refunded_by_order(&mut conn, customer.id()).await?;
+    let policy = &state.returns.policy;
+    Ok(orders
+        .iter()
+        .map(|order| returnable_order(policy, order, refunded.get(&order.id).copied().unwrap_or(0), now))
+        .collect())
 }
 
 fn pairs(items: &[ItemRequest]) -> Vec<(i64, i64)> {

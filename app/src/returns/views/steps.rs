@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::common::EstimateLines;
 use super::wizard::{use_wizard, WizardCtx, FORM};
 use crate::error::FnError;
-use crate::returns::draft::{line_facts, Draft};
+use crate::returns::draft::{line_facts, refund_for, Draft};
 use crate::returns::model::{
     ExchangeBalance, ExchangeOption, ExchangeQuote, Reason, RefundEstimate, RefundMethod, ReturnEstimate,
     ReturnableLine, ReturnableOrder,
@@ -165,12 +165,9 @@ fn estimate_resource() -> Resource<Result<Option<ReturnEstimate>, FnError>> {
     )
 }
 
-/// What the customer receives with `method`.
-fn for_method(estimate: &ReturnEstimate, method: RefundMethod) -> &RefundEstimate {
-    match method {
-        RefundMethod::OriginalPayment => &estimate.original_payment,
-        RefundMethod::StoreCredit | RefundMethod::Exchange => &estimate.store_credit,
-    }
+/// What the customer receives with `method`, worked out here by the domain's rule.
+fn refund_of(ctx: WizardCtx, method: RefundMethod) -> Option<RefundEstimate> {
+    ctx.draft.with(|d| ctx.data.with_value(|data| refund_for(d, data, method)))
 }
 
 /// Step 5: original payment, store credit (with its bonus) or an exchange, with the estimate.
@@ -184,11 +181,11 @@ pub fn MethodStep() -> impl IntoView {
         <StepHeading title="Choose your refund"/>
         <fieldset class="choices" data-testid="method-choices">
             <legend>"How do you want to be refunded?"</legend>
-            <MethodChoice method=RefundMethod::OriginalPayment estimate ctx/>
-            <MethodChoice method=RefundMethod::StoreCredit estimate ctx/>
+            <MethodChoice method=RefundMethod::OriginalPayment ctx/>
+            <MethodChoice method=RefundMethod::StoreCredit ctx/>
             <Transition fallback=|| ()>
                 {move || options.try_get().flatten().and_then(Result::ok).filter(|o| !o.is_empty()).map(|options| view! {
-                    <MethodChoice method=RefundMethod::Exchange estimate ctx/>
+                    <MethodChoice method=RefundMethod::Exchange ctx/>
                     // Without the WASM the picker cannot appear on choosing: it is always there.
                     {move || (chosen() == Some(RefundMethod::Exchange) || !ctx.enhanced.get())
                         .then(|| view! { <ExchangePicker options=options.clone() ctx/> })}
@@ -197,7 +194,10 @@ pub fn MethodStep() -> impl IntoView {
         </fieldset>
         <Transition fallback=|| view! { <p class="muted">"Working out your refund…"</p> }>
             {move || estimate.try_get().flatten().map(|result| match result {
-                Ok(Some(e)) => view! { <EstimateExplained estimate=e method=chosen()/> }.into_any(),
+                Ok(Some(e)) => {
+                    let shown = chosen().unwrap_or(RefundMethod::OriginalPayment);
+                    refund_of(ctx, shown).map(|lines| view! { <EstimateExplained estimate=e method=shown lines/> }).into_any()
+                }
                 Ok(None) => ().into_any(),
                 Err(err) => view! { <p class="alert alert-error" role="alert">{err.message}</p> }.into_any(),
             })}
@@ -208,14 +208,9 @@ pub fn MethodStep() -> impl IntoView {
 /// One refund method. The wizard's state is passed in (`ctx`), as to `ExchangePicker`: both
 /// render inside a `Transition`, out of the context's reach.
 #[component]
-fn MethodChoice(
-    method: RefundMethod,
-    estimate: Resource<Result<Option<ReturnEstimate>, FnError>>,
-    ctx: WizardCtx,
-) -> impl IntoView {
+fn MethodChoice(method: RefundMethod, ctx: WizardCtx) -> impl IntoView {
     let amount = move || {
-        estimate.try_get().flatten().and_then(Result::ok).flatten().map(|e| {
-            let m = for_method(&e, method);
+        refund_of(ctx, method).map(|m| {
             let bonus = (m.bonus_cents > 0).then(|| format!(" (includes a {} bonus)", format_cents(m.bonus_cents)));
             format!(" · you receive {}{}", format_cents(m.total_cents), bonus.unwrap_or_default())
         })
@@ -226,7 +221,7 @@ fn MethodChoice(
                 checked=move || ctx.draft.with(|d| d.method == Some(method))
                 prop:checked=move || ctx.draft.with(|d| d.method == Some(method))
                 on:change=move |_| ctx.draft.update(|d| d.method = Some(method))/>
-            <span>{method.label()} <Transition fallback=|| ()><span class="muted">{amount}</span></Transition></span>
+            <span>{method.label()} <span class="muted">{amount}</span></span>
         </label>
     }
 }
@@ -253,11 +248,11 @@ fn ExchangePicker(options: Vec<ExchangeOption>, ctx: WizardCtx) -> impl IntoView
     }
 }
 
-/// The chosen method's refund explained, the exchange quote, and whether the items may be kept.
+/// The chosen method's refund explained (`lines`, worked out here), with what only the server
+/// knows from its `estimate`: the exchange quote and whether the items may be kept.
 #[component]
-fn EstimateExplained(estimate: ReturnEstimate, method: Option<RefundMethod>) -> impl IntoView {
-    let shown = method.unwrap_or(RefundMethod::OriginalPayment);
-    let lines = for_method(&estimate, shown).clone();
+fn EstimateExplained(estimate: ReturnEstimate, method: RefundMethod, lines: RefundEstimate) -> impl IntoView {
+    let shown = method;
     let quote = estimate.exchange.clone().filter(|_| shown == RefundMethod::Exchange);
     view! {
         <section class="estimate-box" data-testid="refund-estimate">
@@ -323,8 +318,9 @@ pub fn ReviewStep() -> impl IntoView {
                         ExchangeBalance::CustomerPays(c) => Some((c, q.store_credit_cents >= c)),
                         _ => None,
                     });
+                    let lines = refund_of(ctx, method).unwrap_or_default();
                     view! {
-                        <EstimateExplained estimate=e method=Some(method)/>
+                        <EstimateExplained estimate=e method lines/>
                         {owed.map(|(cents, optional)| view! { <DifferenceCard cents optional number=ctx.card_number expiry=ctx.card_expiry/> })}
                     }.into_any()
                 }
