@@ -43,7 +43,7 @@ pub fn body_limit_for(path: &str) -> usize {
     let products = path == "/api/admin/products" || path.starts_with("/api/admin/products/");
     let photo_upload = path.starts_with("/api/returns/") && path.ends_with("/photos");
     // The wizard's photo step as a plain form (no JavaScript) uploads photos too.
-    if photo_upload || path == "/returns/new/photos" {
+    if photo_upload || path == app::returns::model::PHOTO_FORM_URL {
         UPLOAD_BODY_LIMIT
     } else if products || path == "/rpc/admin_save_product" {
         LARGE_BODY_LIMIT

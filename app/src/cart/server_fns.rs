@@ -24,12 +24,15 @@ pub async fn get_cart() -> Result<CartData, FnError> {
     use crate::platform::AppError;
     let checkout_key = uuid::Uuid::new_v4().to_string();
     match crate::accounts::guard::signed_in() {
-        Ok((state, customer)) => Ok(CartData {
-            signed_in: true,
-            cart: super::service::current(&state, &customer).await?,
-            checkout_key,
-            store_credit_cents: crate::store_credit::store::balance(&state.db, customer.id()).await?,
-        }),
+        Ok((state, customer)) => {
+            let cart = super::service::current(&state, &customer).await?;
+            // Offered at checkout, which an empty cart does not show.
+            let store_credit_cents = match cart.is_empty() {
+                true => 0,
+                false => crate::store_credit::store::balance(&state.db, customer.id()).await?,
+            };
+            Ok(CartData { signed_in: true, cart, checkout_key, store_credit_cents })
+        }
         Err(AppError::Unauthorized(_)) => {
             Ok(CartData { signed_in: false, cart: Cart::default(), checkout_key, store_credit_cents: 0 })
         }

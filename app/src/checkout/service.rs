@@ -161,7 +161,7 @@ async fn store_credit_split(
     Ok(domain::returns::credit::split_payment(cart.totals.grand_total_cents, balance, use_credit))
 }
 
-/// Step 1: a well-formed key (then a valid payment choice, unless the credit pays alone).
+/// Step 1: a well-formed key (`attempt` then reads the payment choice).
 fn check_key(key: Option<&str>) -> Result<(), AppError> {
     if key.is_some_and(|key| key.is_empty() || key.len() > 100) {
         return Err(AppError::Invalid("Idempotency-Key must be 1 to 100 characters".into()));

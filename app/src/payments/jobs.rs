@@ -216,10 +216,7 @@ async fn resolve_from_provider(state: &AppState, settings: &WorkerSettings, job:
             store::retry_later(&state.db, job.order_id, job.attempts, retry_at, &reason).await?;
         }
         Err(err) => {
-            let reason = match err {
-                ChargeError::Declined(r) | ChargeError::Rejected(r) | ChargeError::Unavailable { reason: r, .. } => r,
-            };
-            retry_with_backoff(state, settings, job, job.attempts.saturating_add(1), &reason).await?;
+            retry_with_backoff(state, settings, job, job.attempts.saturating_add(1), err.reason()).await?;
         }
     }
     Ok(())

@@ -150,7 +150,7 @@ pub fn facts(order: &ReturnableOrder) -> OrderFacts {
     }
 }
 
-pub fn line_facts(line: &crate::returns::model::ReturnableLine) -> LineFacts {
+fn line_facts(line: &crate::returns::model::ReturnableLine) -> LineFacts {
     LineFacts {
         order_line_id: line.order_line_id,
         product_id: line.product_id,

@@ -191,27 +191,23 @@ async fn withdraw(db: &Db, return_id: i64, key: &str) -> Result<(), AppError> {
     if !mark_withdrawn(&mut tx, key).await? {
         return Ok(());
     }
-    sqlx::query("UPDATE return_photos SET return_id = NULL WHERE return_id = $1")
-        .bind(return_id)
-        .execute(&mut *tx)
-        .await?;
-    // Its items and timeline go with it (ON DELETE CASCADE).
-    sqlx::query("DELETE FROM returns WHERE id = $1").bind(return_id).execute(&mut *tx).await?;
+    super::store::delete_unsubmitted(&mut tx, return_id).await?;
     tx.commit().await?;
     metrics::counter!("exchange_payments_total", "outcome" => "not_charged").increment(1);
     Ok(())
 }
 
-/// Schedules `cents` back to the card the difference was paid with (nothing when there is no
-/// charged payment, or one was scheduled already).
+/// Schedules `cents` back to the card the difference was paid with, never more than was paid
+/// (nothing when there is no charged payment, or one was scheduled already).
 pub async fn pay_back_in(tx: &mut Tx, return_id: i64, cents: i64, now: i64) -> Result<(), AppError> {
     if cents <= 0 {
         return Ok(());
     }
     let key = format!("exb-{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
-        "UPDATE exchange_payments SET back_cents = $1, back_key = $2, back_status = 'pending', next_attempt_at = $3, \
-         attempts = 0, owner = '' WHERE return_id = $4 AND status = 'charged' AND back_status = 'none'",
+        "UPDATE exchange_payments SET back_cents = CASE WHEN $1 < amount_cents THEN $1 ELSE amount_cents END, \
+         back_key = $2, back_status = 'pending', next_attempt_at = $3, attempts = 0, owner = '' \
+         WHERE return_id = $4 AND status = 'charged' AND back_status = 'none'",
     )
     .bind(cents)
     .bind(key)
@@ -222,12 +218,9 @@ pub async fn pay_back_in(tx: &mut Tx, return_id: i64, cents: i64, now: i64) -> R
     Ok(())
 }
 
-/// The whole payment back (the return was rejected or cancelled).
+/// The whole payment back (the return was rejected or cancelled); nothing without a charged one.
 pub async fn pay_all_back_in(tx: &mut Tx, return_id: i64, now: i64) -> Result<(), AppError> {
-    if let Some(payment) = find(&mut **tx, return_id).await? {
-        pay_back_in(tx, return_id, payment.amount_cents, now).await?;
-    }
-    Ok(())
+    pay_back_in(tx, return_id, i64::MAX, now).await
 }
 
 /// The customer chose another replacement (the first sold out): the swap is settled at its price.

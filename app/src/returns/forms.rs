@@ -14,7 +14,7 @@ use crate::platform::{AppError, AppState};
 
 /// Multipart bodies are bounded per photo by the policy (counted as each photo streams).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/returns/new/photos", post(upload)).layer(DefaultBodyLimit::disable())
+    Router::new().route(super::model::PHOTO_FORM_URL, post(upload)).layer(DefaultBodyLimit::disable())
 }
 
 async fn upload(State(state): State<AppState>, customer: Customer, multipart: Multipart) -> Result<Redirect, AppError> {

@@ -479,6 +479,9 @@ pub struct ReturnsConfig {
     pub upload_url: String,
 }
 
+/// Where the wizard's photo step posts as a plain form (no JavaScript): multipart, like uploads.
+pub const PHOTO_FORM_URL: &str = "/returns/new/photos";
+
 /// The URL a photo is served at.
 pub fn photo_url(id: &str) -> String {
     format!("/api/returns/photos/{id}")

@@ -83,11 +83,11 @@ pub fn path_of(dir: &Path, id: &str, kind: ImageKind) -> PathBuf {
     dir.join(format!("{id}.{}", kind.extension()))
 }
 
-/// The first file field of the form (named `photo`).
 fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
     AppError::Invalid(format!("the upload could not be read: {}", e.body_text()))
 }
 
+/// The first file field of the form (named `photo`).
 async fn file_field(multipart: &mut Multipart) -> Result<Field<'_>, AppError> {
     match multipart.next_field().await.map_err(unreadable)? {
         Some(field) if field.name() == Some("photo") => Ok(field),

@@ -28,7 +28,7 @@ pub struct ReturnsSettings {
     pub policy: ReturnPolicy,
     /// Where photos are stored: outside the public site.
     pub upload_dir: PathBuf,
-    /// How often the refund worker looks for due refunds.
+    /// How often the refund worker looks for due refunds (and exchange payments to settle).
     pub refund_poll: Duration,
     /// Base of the refund retry backoff (doubling, capped at 10 s, with jitter).
     pub refund_backoff_base_ms: u64,
@@ -190,9 +190,8 @@ pub async fn estimate(state: &AppState, customer: &Customer, request: &NewReturn
     let exchange = match request.exchange_product_id {
         Some(product_id) => {
             let credit = for_method(RefundMethod::Exchange).total_cents;
-            let mut quote = exchange_quote(state, product_id, total_units(&units), credit).await?;
-            quote.store_credit_cents = credit::balance(&state.db, customer.id()).await?;
-            Some(quote)
+            let balance = credit::balance(&state.db, customer.id()).await?;
+            Some(exchange_quote(state, product_id, total_units(&units), credit, balance).await?)
         }
         None => None,
     };
@@ -245,17 +244,30 @@ fn total_units(units: &[(i64, i64)]) -> i64 {
     units.iter().map(|(_, n)| *n).fold(0, i64::saturating_add)
 }
 
-async fn exchange_quote(state: &AppState, product_id: i64, units: i64, credit: i64) -> Result<ExchangeQuote, AppError> {
+/// The replacement `units` × `product_id` against the refund's `credit`, with the customer's
+/// store-credit `balance` (which pays a difference given no card).
+async fn exchange_quote(
+    state: &AppState,
+    product_id: i64,
+    units: i64,
+    credit: i64,
+    balance: i64,
+) -> Result<ExchangeQuote, AppError> {
     let product = active_product(state, product_id).await?;
-    let price = domain::pricing::discounted_cents(product.price_cents, product.discount_percent).saturating_mul(units);
+    let price = unit_price(&product).saturating_mul(units);
     Ok(ExchangeQuote {
         product_id,
         name: product.name,
         price_cents: price,
         in_stock: product.stock >= units,
         balance: exchange_balance(credit, price),
-        store_credit_cents: 0,
+        store_credit_cents: balance,
     })
+}
+
+/// What one unit of `product` sells for now.
+fn unit_price(product: &catalog::Product) -> i64 {
+    domain::pricing::discounted_cents(product.price_cents, product.discount_percent)
 }
 
 async fn active_product(state: &AppState, product_id: i64) -> Result<catalog::Product, AppError> {
@@ -271,12 +283,7 @@ pub async fn exchange_options(state: &AppState) -> Result<Vec<ExchangeOption>, A
         .await?
         .into_iter()
         .filter(|p| p.stock > 0)
-        .map(|p| ExchangeOption {
-            product_id: p.id,
-            price_cents: domain::pricing::discounted_cents(p.price_cents, p.discount_percent),
-            name: p.name,
-            stock: p.stock,
-        })
+        .map(|p| ExchangeOption { product_id: p.id, price_cents: unit_price(&p), name: p.name, stock: p.stock })
         .collect())
 }
 
@@ -520,13 +527,12 @@ async fn exchange_plan(
             "the replacement sold out: the customer must choose another product first".to_owned(),
         ));
     };
-    let (held_price, prepaid) = match paid.exchange_payment.filter(|p| p.charged()) {
-        Some(p) => (p.replacement_cents, p.amount_cents),
-        None => (exchange_quote(state, product_id, ret.units, estimate.total_cents).await?.price_cents, 0),
+    let (unit, prepaid) = match paid.exchange_payment.filter(|p| p.charged()) {
+        Some(p) => (p.unit_price_cents(ret.units), p.amount_cents),
+        None => (unit_price(&active_product(state, product_id).await?), 0),
     };
     let units = paid.approved_units.clamp(0, ret.units);
-    // The held price is for `ret.units` identical units: the division is exact.
-    let price = (held_price / ret.units.max(1)).saturating_mul(units);
+    let price = unit.saturating_mul(units);
     Ok(PayoutPlan {
         payout: Payout::Exchange,
         amount_cents: estimate.refund_cents,
@@ -570,7 +576,10 @@ async fn start_refund_in(
     if estimate.refund_cents <= 0 {
         return Err(AppError::Invalid("nothing is left to refund for this return".to_owned()));
     }
-    let payment = exchange_payments::find(&mut **tx, ret.id).await?;
+    let payment = match ret.method {
+        RefundMethod::Exchange => exchange_payments::find(&mut **tx, ret.id).await?,
+        _ => None,
+    };
     let paid = Paid {
         order: &order,
         card_refunded_before: card_before,
@@ -750,7 +759,7 @@ pub async fn choose_exchange(
     }
     check_not_charging(state, id).await?;
     let product = active_product(state, product_id).await?;
-    let price = domain::pricing::discounted_cents(product.price_cents, product.discount_percent);
+    let price = unit_price(&product);
     if let Some(paid) = exchange_payments::find(state.db.read(), id).await?.filter(|p| p.charged()) {
         let most = paid.unit_price_cents(ret.units);
         if price > most {
@@ -1004,7 +1013,6 @@ async fn detail(state: &AppState, ret: StoredReturn, viewer: Actor) -> Result<Re
     })
 }
 
-/// The replacement for `units` (the approved ones once approved).
 /// The return's events; names of the people who acted only for admins.
 async fn timeline(state: &AppState, id: i64, viewer: Actor) -> Result<Vec<ReturnEvent>, AppError> {
     let mut events = store::events(&state.db, id).await?;
@@ -1017,6 +1025,7 @@ async fn timeline(state: &AppState, id: i64, viewer: Actor) -> Result<Vec<Return
     Ok(events)
 }
 
+/// The replacement for `units` (the approved ones once approved).
 async fn exchange_view(state: &AppState, ret: &StoredReturn, units: i64) -> Result<Option<Exchange>, AppError> {
     let Some(product_id) = ret.exchange_product_id else {
         return Ok(None);
@@ -1034,10 +1043,10 @@ async fn exchange_view(state: &AppState, ret: &StoredReturn, units: i64) -> Resu
     } else {
         Vec::new()
     };
-    // Paid by card, the swap is at the price the customer paid for.
+    // With a card payment (charged or not yet), the swap is at the price it was made for.
     let price_cents = match &payment {
         Some(p) => p.unit_price_cents(ret.units).saturating_mul(units),
-        None => domain::pricing::discounted_cents(product.price_cents, product.discount_percent).saturating_mul(units),
+        None => unit_price(&product).saturating_mul(units),
     };
     Ok(Some(Exchange {
         product_id,

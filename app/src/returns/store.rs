@@ -615,6 +615,14 @@ pub async fn insert_photo(db: &Db, photo: &StoredPhoto, max: i64) -> Result<bool
     Ok(inserted.rows_affected() == 1)
 }
 
+/// Deletes a return that was never submitted (its difference was never charged): its photos go
+/// back to the customer's drafts, its items and timeline go with it (ON DELETE CASCADE).
+pub async fn delete_unsubmitted(tx: &mut Tx, id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE return_photos SET return_id = NULL WHERE return_id = $1").bind(id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM returns WHERE id = $1").bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Attaches the user's draft photos to a new return; returns how many were attached.
 pub async fn attach_photos(tx: &mut Tx, user_id: i64, return_id: i64, ids: &[String]) -> Result<u64, AppError> {
     let mut attached = 0;

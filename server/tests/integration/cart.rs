@@ -4,6 +4,7 @@ use app::accounts::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::no_javascript::location;
 use crate::support::shop::{add, admin, checkout_card, get_json, post, shop, stock_of, CARD};
 
 #[tokio::test]
@@ -104,12 +105,6 @@ async fn form_post(
         .send()
         .await
         .expect("form post")
-}
-
-/// Where a redirect goes (Leptos leaves an empty `?` where it removed a previous error).
-fn location(response: &reqwest::Response) -> String {
-    let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
-    location.unwrap_or_default().trim_end_matches('?').to_owned()
 }
 
 #[tokio::test]

@@ -13,10 +13,10 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 use crate::returns::{
-    admin_act, create, exchange_for, lines_of, paid_order, png, request, returns_shop, status_of, to_approved, upload,
-    Uploads,
+    admin_act, create, exchange_for, id_of, lines_of, paid_order, png, provider_shop, request, status_of, to_approved,
+    upload, Uploads,
 };
-use crate::support::shop::{admin, stock_of, CARD, DECLINED_CARD};
+use crate::support::shop::{admin, expiry, stock_of, CARD, DECLINED_CARD};
 use crate::support::{post, wait_until, TestApp};
 
 /// A mug ($20, over the "keep it" value) returned for a lamp ($90): the refund is $18.00 (10 %
@@ -33,11 +33,7 @@ struct Shop {
 }
 
 async fn shop(extra: &[(&str, &str)]) -> Shop {
-    let uploads = Uploads::new();
-    let (provider, provider_url) = crate::support::standalone_provider().await;
-    let mut env = vec![("PAYMENT_PROVIDER_URL", provider_url.as_str())];
-    env.extend_from_slice(extra);
-    let app = returns_shop(&uploads, &env).await;
+    let (uploads, app, provider, provider_url) = provider_shop(extra).await;
     let lamp = app.product("Lamp", 9_000, 10).await;
     let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
     Shop { _uploads: uploads, app, provider, provider_url, alice, lamp }
@@ -103,12 +99,8 @@ async fn crash_while_charging(
 
 fn with_card(mut body: Value, number: &str) -> Value {
     body["card_number"] = json!(number);
-    body["card_expiry"] = json!("12/2099");
+    body["card_expiry"] = json!(expiry());
     body
-}
-
-fn id_of(detail: &Value) -> i64 {
-    detail["summary"]["id"].as_i64().expect("id")
 }
 
 #[tokio::test]

@@ -197,7 +197,7 @@ async fn the_orders_console_ships_and_delivers_an_order_without_javascript() {
     let ship = [("order_id", id.as_str()), ("carrier", "DHL"), ("tracking", "JD0042")];
     let shipped = submit(&app, &admin, &detail_path, "admin_ship_order", &ship).await;
     let back = location(&shipped);
-    assert_eq!((shipped.status(), back.trim_end_matches('?')), (StatusCode::FOUND, app.url(&detail_path).as_str()));
+    assert_eq!((shipped.status(), back.as_str()), (StatusCode::FOUND, app.url(&detail_path).as_str()));
     let (_, page) = html(&app, &admin, &detail_path).await;
     assert!(page.contains(r#"data-stage="shipped""#) && page.contains("JD0042"));
     assert!(page.contains(r#"data-testid="action-deliver""#) && !page.contains(r#"data-testid="action-ship""#));
@@ -207,7 +207,7 @@ async fn the_orders_console_ships_and_delivers_an_order_without_javascript() {
     assert!(page.contains("was shipped already"), "{page}");
 
     let delivered = submit(&app, &admin, &detail_path, "admin_deliver_order", &[("order_id", id.as_str())]).await;
-    assert_eq!(location(&delivered).trim_end_matches('?'), app.url(&detail_path));
+    assert_eq!(location(&delivered), app.url(&detail_path));
     let (_, page) = html(&app, &admin, &detail_path).await;
     assert!(page.contains(r#"data-testid="order-progress" data-stage="delivered""#), "{page}");
 

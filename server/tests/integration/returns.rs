@@ -142,6 +142,11 @@ pub(crate) async fn upload(
     declared: &str,
     bytes: &[u8],
 ) -> reqwest::Response {
+    photo_post(client, &app.url(path), name, declared, bytes).send().await.expect("upload")
+}
+
+/// The multipart request `upload` sends.
+fn photo_post(client: &Client, url: &str, name: &str, declared: &str, bytes: &[u8]) -> reqwest::RequestBuilder {
     let boundary = "retailtestboundary7d1f";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\nContent-Type: {declared}\r\n\r\n"
@@ -149,13 +154,7 @@ pub(crate) async fn upload(
     .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    client
-        .post(app.url(path))
-        .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("upload")
+    client.post(url).header("Content-Type", format!("multipart/form-data; boundary={boundary}")).body(body)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -452,12 +451,26 @@ struct CardRefund {
     id: i64,
 }
 
-async fn card_refund(extra: &[(&str, &str)]) -> CardRefund {
+/// A returns shop paying through a simulated provider of the test's own (`extra` settings
+/// added): its photo folder, the shop, the provider and the provider's URL.
+pub(crate) async fn provider_shop(
+    extra: &[(&str, &str)],
+) -> (Uploads, TestApp, std::sync::Arc<app::payments::provider::SimulatedProvider>, String) {
     let uploads = Uploads::new();
     let (provider, url) = crate::support::standalone_provider().await;
     let mut env = vec![("PAYMENT_PROVIDER_URL", url.as_str())];
     env.extend_from_slice(extra);
     let app = returns_shop(&uploads, &env).await;
+    (uploads, app, provider, url)
+}
+
+/// A return's id as its detail answers it.
+pub(crate) fn id_of(detail: &Value) -> i64 {
+    detail["summary"]["id"].as_i64().expect("id")
+}
+
+async fn card_refund(extra: &[(&str, &str)]) -> CardRefund {
+    let (uploads, app, provider, _) = provider_shop(extra).await;
     let lamp = app.product("Lamp", 4_000, 10).await;
     let alice = app.signed_in("alice", app::accounts::Role::Customer).await;
     let ops = admin(&app).await;
@@ -1222,23 +1235,8 @@ async fn concurrent_uploads_never_pass_the_photo_limit() {
     let photo = png();
     let mut racing = tokio::task::JoinSet::new();
     for n in 0..12 {
-        let (app_url, client, photo) = (app.url("/api/returns/photos"), alice.clone(), photo.clone());
-        racing.spawn(async move {
-            let boundary = "racingboundary";
-            let mut body = format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p{n}.png\"\r\nContent-Type: image/png\r\n\r\n"
-            )
-            .into_bytes();
-            body.extend_from_slice(&photo);
-            body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-            let sent = client
-                .post(app_url)
-                .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
-                .body(body)
-                .send()
-                .await;
-            sent.map(|r| r.status()).ok()
-        });
+        let sending = photo_post(&alice, &app.url("/api/returns/photos"), &format!("p{n}.png"), "image/png", &photo);
+        racing.spawn(async move { sending.send().await.map(|r| r.status()).ok() });
     }
     let mut statuses = Vec::new();
     while let Some(status) = racing.join_next().await {

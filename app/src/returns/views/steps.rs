@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::common::EstimateLines;
 use super::wizard::{use_wizard, WizardCtx, FORM};
 use crate::error::FnError;
-use crate::returns::draft::{line_facts, refund_for, Draft};
+use crate::returns::draft::{refund_for, Draft};
 use crate::returns::model::{
     ExchangeBalance, ExchangeOption, ExchangeQuote, Reason, RefundEstimate, RefundMethod, ReturnEstimate,
     ReturnableLine, ReturnableOrder,
@@ -88,7 +88,7 @@ pub fn ItemsStep() -> impl IntoView {
 fn ItemChoice(line: ReturnableLine) -> impl IntoView {
     let ctx = use_wizard();
     let id = line.order_line_id;
-    let max = ctx.data.with_value(|d| d.config.policy.returnable(&line_facts(&line)));
+    let max = line.returnable;
     let input_id = format!("units-{id}");
     let note = if max == 0 {
         format!(" · bought {}, all already returned or in a return", line.quantity)
@@ -149,15 +149,17 @@ pub fn ReasonStep() -> impl IntoView {
     }
 }
 
-/// The estimate of the draft as it stands (both methods, and the exchange quote).
+/// The server's estimate of the draft, for what only the server knows: the exchange quote and
+/// whether the items may be kept (the refunds themselves are worked out here, `refund_of`). It
+/// is asked again only when what those depend on changes: the order, items, reason, replacement.
 /// Read with `try_get`: a step's view may run once more after the step was left and its
 /// resources disposed (reading one then would panic and stop the WASM).
 fn estimate_resource() -> Resource<Result<Option<ReturnEstimate>, FnError>> {
     let ctx = use_wizard();
     Resource::new(
-        move || ctx.draft.with(Draft::request),
-        |request| async move {
-            match request {
+        move || ctx.draft.with(|d| d.request().map(|r| (r.order_id, r.items, r.reason, r.exchange_product_id))),
+        move |asked| async move {
+            match asked.and_then(|_| ctx.draft.with_untracked(Draft::request)) {
                 Some(request) => estimate_return(request).await.map(Some),
                 None => Ok(None),
             }
@@ -252,11 +254,10 @@ fn ExchangePicker(options: Vec<ExchangeOption>, ctx: WizardCtx) -> impl IntoView
 /// knows from its `estimate`: the exchange quote and whether the items may be kept.
 #[component]
 fn EstimateExplained(estimate: ReturnEstimate, method: RefundMethod, lines: RefundEstimate) -> impl IntoView {
-    let shown = method;
-    let quote = estimate.exchange.clone().filter(|_| shown == RefundMethod::Exchange);
+    let quote = estimate.exchange.clone().filter(|_| method == RefundMethod::Exchange);
     view! {
         <section class="estimate-box" data-testid="refund-estimate">
-            <h3>{format!("Estimated refund: {}", shown.label().to_lowercase())}</h3>
+            <h3>{format!("Estimated refund: {}", method.label().to_lowercase())}</h3>
             <EstimateLines estimate=lines/>
             {quote.map(|quote| view! { <QuoteInfo quote/> })}
             {estimate.keep_it.then(|| view! { <p class="alert alert-ok" data-testid="keep-it">"Good news: you may keep the items, nothing needs to be sent back."</p> })}

@@ -86,7 +86,7 @@ fn DropZone() -> impl IntoView {
     };
     view! {
         <form class="dropzone" class:dragging=dragging data-testid="dropzone"
-            method="post" enctype="multipart/form-data" action="/returns/new/photos"
+            method="post" enctype="multipart/form-data" action=crate::returns::model::PHOTO_FORM_URL
             on:submit=|ev| ev.prevent_default()
             on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
             on:dragleave=move |_| dragging.set(false)

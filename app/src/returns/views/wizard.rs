@@ -176,8 +176,7 @@ fn WizardNav(step: Memo<usize>) -> impl IntoView {
         ctx.draft.with(|d| ctx.data.with_value(|data| step_problem(s, d, data)))
     });
     // A refusal of the server (a plain form posted) is shown until the step changes.
-    let refused = ctx.draft.with_untracked(|d| d.problem.clone());
-    let tried = RwSignal::new(refused.is_some());
+    let tried = RwSignal::new(ctx.draft.with_untracked(|d| d.problem.is_some()));
     Effect::new(move |previous: Option<usize>| {
         let now = step.get();
         if previous.is_some_and(|p| p != now) {
