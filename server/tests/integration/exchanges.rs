@@ -357,11 +357,12 @@ async fn a_card_paid_exchange_whose_replacement_sold_out_waits_for_a_product_no_
     // Nothing dearer than what was paid for; a cheaper one is held and the rest goes back.
     let dearer = shop.app.product("Big lamp", 9_500, 3).await;
     let vase = shop.app.product("Vase", 5_000, 3).await;
-    let offered: Vec<i64> = created["exchange"]["alternatives"]
+    let waiting = crate::support::get_json(&shop.app, &shop.alice, &format!("/api/returns/{id}")).await;
+    let offered: Vec<i64> = waiting["exchange"]["alternatives"]
         .as_array()
         .map(|all| all.iter().filter_map(|o| o["product_id"].as_i64()).collect())
         .unwrap_or_default();
-    assert!(!offered.contains(&dearer), "{offered:?}");
+    assert!(offered.contains(&vase) && !offered.contains(&dearer), "{offered:?}");
     let refused =
         post(&shop.app, &shop.alice, &format!("/api/returns/{id}/exchange"), json!({ "product_id": dearer })).await;
     assert_eq!(refused.status(), StatusCode::CONFLICT);
