@@ -404,6 +404,21 @@ test.describe('returns without JavaScript', () => {
     await admin.dispose();
   });
 
+  test("Enter in a step's field moves on, as Next does", async ({ page, playwright, baseURL }) => {
+    const admin = await playwright.request.newContext({ baseURL });
+    await loginAdminApi(admin);
+    await signInFreshCustomer(page, 'wizenter');
+    const orderId = await deliveredOrder(page, admin);
+
+    await page.goto(`/returns/new?order=${orderId}`);
+    await expect(stepCount(page)).toHaveText('Step 2 of 6');
+    const units = page.getByTestId('item-quantity').first();
+    await units.fill('1');
+    await units.press('Enter');
+    await expect(stepCount(page)).toHaveText('Step 3 of 6');
+    await admin.dispose();
+  });
+
   test('the wizard is completed with plain forms, a photo included', async ({ page, playwright, baseURL }) => {
     const admin = await playwright.request.newContext({ baseURL });
     await loginAdminApi(admin);

@@ -83,6 +83,7 @@ fn Wizard(data: WizardData, saved: SavedDraft) -> impl IntoView {
     view! {
         <section class="panel wizard" data-testid="return-wizard">
             <h1>"Return items"</h1>
+            <DefaultNext/>
             <Resumed resumed/>
             <Stepper step go/>
             <div class="wizard-body" data-testid="wizard-body" data-step=move || step.get()>
@@ -161,9 +162,19 @@ fn Resumed(resumed: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// The wizard form's default button, first of the form's buttons in the page (before the
+/// progress indicator's links back), so Enter in a field posts Next before the WASM has loaded.
+#[component]
+fn DefaultNext() -> impl IntoView {
+    let ctx = use_wizard();
+    view! {
+        <button type=ctx.button_type() form=FORM name="form[go]" value=Go::Next.value() class="visually-hidden"
+            tabindex="-1" aria-hidden="true" disabled=move || ctx.enhanced.get()>"Next"</button>
+    }
+}
+
 /// Back, Next (refused with the rule's message while the step does not pass), and Submit.
-/// Without the WASM they post the step's form; the first, hidden one is the form's default
-/// button, so Enter in a field means Next.
+/// Without the WASM they post the step's form.
 #[component]
 fn WizardNav(step: Memo<usize>) -> impl IntoView {
     let ctx = use_wizard();
@@ -193,8 +204,6 @@ fn WizardNav(step: Memo<usize>) -> impl IntoView {
     let kind = ctx.button_type();
     let shown = move || ctx.draft.with(|d| d.problem.clone()).or_else(|| problem.get());
     view! {
-        <button type=kind name="form[go]" value=Go::Next.value() class="visually-hidden" tabindex="-1" aria-hidden="true"
-            disabled=move || ctx.enhanced.get()>"Next"</button>
         <div class="wizard-problem" aria-live="polite">
             {move || shown().map(|p| view! {
                 <p class=move || if tried.get() { "alert alert-error" } else { "field-hint" } data-testid="step-problem">{p}</p>
